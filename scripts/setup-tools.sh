@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Install what a fresh Debian/Ubuntu machine lacks to build and test prunelab.
+# Each step checks first (versions included) and is skipped when already satisfied,
+# so re-runs take a second or two.
+#
+#   bash scripts/setup-tools.sh          # Rust wasm32 target + Fashion-MNIST data
+#   bash scripts/setup-tools.sh --web    # ... plus the browser toolchain: wasm-pack,
+#                                        #     wasm-bindgen-cli, chromium, chromedriver, binaryen
+#
+# Assumes a Rust toolchain installed with rustup (the version in Cargo.toml's rust-version or newer).
+set -euo pipefail
+
+log() { printf 'setup-tools: %s\n' "$*"; }
+die() { printf 'setup-tools: ERROR: %s\n' "$*" >&2; exit 1; }
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+WASM_TARGET=wasm32-unknown-unknown
+WASM_PACK_SERIES=0.15   # accepted wasm-pack minor series (0.15.x); installs the latest with --locked
+
+WEB=0
+for arg in "$@"; do
+  case $arg in
+    --web) WEB=1 ;;
+    -h|--help) sed -n '2,10p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    *) die "unknown argument: $arg (accepted: --web)" ;;
+  esac
+done
+
+# cargo-installed tools land here; make them visible to the version checks below.
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+
+# as_root CMD...: run CMD as root (directly, or through sudo when available).
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    die "not root and no sudo: cannot run '$*'"
+  fi
+}
+
+APT_UPDATED=0
+# apt_install PKG...: apt-get install (after one apt-get update per run).
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install these by hand: $*"
+  if [[ $APT_UPDATED -eq 0 ]]; then
+    log "apt-get update"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    APT_UPDATED=1
+  fi
+  log "apt-get install $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+}
+
+# lock_version CRATE: the version of CRATE recorded in Cargo.lock (fails when absent or ambiguous).
+lock_version() {
+  local crate=$1 lock="$ROOT/Cargo.lock" versions
+  [[ -f $lock ]] || { echo "setup-tools: ERROR: $lock not found" >&2; return 1; }
+  versions=$(awk -v want="name = \"$crate\"" '
+      $0 == "[[package]]" { name = "" }
+      $0 == want          { name = $0; next }
+      name != "" && /^version = / { gsub(/^version = "|"$/, ""); print; name = "" }
+    ' "$lock" | sort -u)
+  if [[ -z $versions ]]; then
+    echo "setup-tools: ERROR: no '$crate' in $lock" >&2; return 1
+  fi
+  if [[ $(wc -l <<<"$versions") -ne 1 ]]; then
+    echo "setup-tools: ERROR: several versions of '$crate' in $lock: $(tr '\n' ' ' <<<"$versions")" >&2
+    return 1
+  fi
+  printf '%s\n' "$versions"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Always: the wasm32 standard library (the crate is checked/built for the browser too).
+
+install_wasm_target() {
+  if command -v rustup >/dev/null 2>&1; then
+    if rustup target list --installed | grep -qx "$WASM_TARGET"; then
+      log "rust target $WASM_TARGET already installed"
+    else
+      log "rustup target add $WASM_TARGET"
+      rustup target add "$WASM_TARGET"
+    fi
+  else
+    command -v rustc >/dev/null 2>&1 \
+      || die "no Rust toolchain: install rustup (https://rustup.rs) and re-run"
+    # A non-rustup toolchain (e.g. Debian's rustc): we cannot add targets, only check.
+    [[ -d "$(rustc --print sysroot)/lib/rustlib/$WASM_TARGET" ]] \
+      || die "rustup not found and rustc has no $WASM_TARGET standard library; install Rust with rustup"
+    log "rust target $WASM_TARGET present (non-rustup toolchain)"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# --web only.
+# TODO(web): once the browser build and the wasm tests land, run these by default
+# (drop the --web guard below) and have scripts/test.sh run `wasm-pack build` / `wasm-pack test`.
+
+# wasm-pack 0.15.x (cargo install, ~4 min on 2 cores).
+install_wasm_pack() {
+  local have
+  have=$(wasm-pack --version 2>/dev/null || true)          # "wasm-pack 0.15.1"
+  if [[ $have =~ ^wasm-pack\ ${WASM_PACK_SERIES//./\\.}\. ]]; then
+    log "$have already installed"
+  else
+    log "installing wasm-pack $WASM_PACK_SERIES.x (found: ${have:-none})"
+    cargo install wasm-pack --locked
+  fi
+}
+
+# wasm-bindgen-cli at exactly Cargo.lock's wasm-bindgen version (~5 CPU-min).
+# NOT --locked: with it resolution fails here (its locked webpki-roots is not served).
+install_wasm_bindgen_cli() {
+  local want have
+  want=$(lock_version wasm-bindgen) || die "cannot read the wasm-bindgen version from Cargo.lock"
+  have=$(wasm-bindgen --version 2>/dev/null || true)       # "wasm-bindgen 0.2.130"
+  have=${have#wasm-bindgen }
+  have=${have%% *}
+  if [[ $have == "$want" ]]; then
+    log "wasm-bindgen-cli $want already installed"
+  else
+    log "installing wasm-bindgen-cli $want (found: ${have:-none})"
+    cargo install wasm-bindgen-cli --version "$want"
+    have=$(wasm-bindgen --version 2>/dev/null || true)
+    [[ $have == "wasm-bindgen $want" ]] \
+      || die "installed wasm-bindgen-cli $want, but 'wasm-bindgen --version' on PATH says '${have:-nothing}' ($(command -v wasm-bindgen || true))"
+  fi
+}
+
+# Debian's chromium + chromedriver (headless browser tests) and binaryen (wasm-opt, used by
+# wasm-pack from PATH; its own binaryen download fails without internet).
+# Note: on Ubuntu the chromium packages are snap wrappers; Debian's are real .debs.
+install_browser_tools() {
+  local missing=()
+  [[ -x /usr/bin/chromium ]]     || missing+=(chromium)
+  [[ -x /usr/bin/chromedriver ]] || missing+=(chromium-driver)
+  command -v wasm-opt >/dev/null 2>&1 || missing+=(binaryen)
+  if [[ ${#missing[@]} -eq 0 ]]; then
+    log "chromium, chromedriver and wasm-opt already installed"
+  else
+    apt_install "${missing[@]}"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+
+install_wasm_target
+if [[ $WEB -eq 1 ]]; then
+  install_browser_tools
+  install_wasm_pack
+  install_wasm_bindgen_cli
+fi
+bash "$ROOT/scripts/setup-data.sh"
+log "done"

@@ -1,0 +1,448 @@
+//! Training and evaluation on any device.
+//!
+//! burn's `Learner` does not run in the browser, so this is our own loop over `burn::optim`
+//! (AdamW, which is Adam when weight decay is 0). It is async because WebGPU in wasm can only be
+//! read asynchronously and the page must get the event loop back between batches; natively it is
+//! driven by [`crate::block_on`].
+
+use std::future::Future;
+
+use burn::module::Module;
+use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::activation::log_softmax;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+use web_time::Instant;
+
+use crate::data::{Batch, Dataset, IMAGE_PIXELS, NUM_CLASSES, shuffled_indices};
+use crate::model::{Arch, Model, ModelKind};
+use crate::prune::DeviceMask;
+
+/// How the learning rate moves over training.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "kind")]
+pub enum Schedule {
+    /// The report's: the same rate throughout.
+    Constant,
+    /// Linear warm-up over `warmup` of the steps, then a cosine decay to zero.
+    Cosine { warmup: f64 },
+}
+
+impl Schedule {
+    /// Learning rate at `step` of `total`.
+    pub fn lr(&self, base: f64, step: usize, total: usize) -> f64 {
+        match *self {
+            Schedule::Constant => base,
+            Schedule::Cosine { warmup } => {
+                let t = step as f64 / total.max(1) as f64;
+                if t < warmup {
+                    base * (t / warmup).max(0.01)
+                } else {
+                    let p = (t - warmup) / (1.0 - warmup).max(1e-9);
+                    base * 0.5 * (1.0 + (std::f64::consts::PI * p.min(1.0)).cos())
+                }
+            }
+        }
+    }
+}
+
+/// Everything that decides how a model is trained.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+    /// Decoupled weight decay (AdamW); 0 gives plain Adam.
+    pub weight_decay: f32,
+    pub epsilon: f32,
+    pub schedule: Schedule,
+    /// Reshuffle the training set every epoch (with `seed + epoch`).
+    pub shuffle: bool,
+    pub seed: u64,
+}
+
+/// Named training presets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
+pub enum Recipe {
+    /// The report's Keras recipe: Adam 1e-3, batch 32, constant rate, ε = 1e-7, Keras' default
+    /// per-epoch shuffling.
+    Report,
+    /// Ours: AdamW with weight decay, batch 64 (MLP) or 32 (CNN), warm-up and cosine decay.
+    Default,
+}
+
+impl Recipe {
+    pub fn config(self, kind: ModelKind, epochs: usize) -> TrainConfig {
+        match self {
+            Recipe::Report => TrainConfig {
+                epochs,
+                batch_size: 32,
+                lr: 1e-3,
+                weight_decay: 0.0,
+                epsilon: 1e-7,
+                schedule: Schedule::Constant,
+                shuffle: true,
+                seed: 42,
+            },
+            Recipe::Default => TrainConfig {
+                epochs,
+                batch_size: if kind == ModelKind::Mlp { 64 } else { 32 },
+                lr: if kind == ModelKind::Mlp { 1e-3 } else { 2e-3 },
+                weight_decay: 5e-4,
+                epsilon: 1e-8,
+                schedule: Schedule::Cosine { warmup: 0.02 },
+                shuffle: true,
+                seed: 42,
+            },
+        }
+    }
+}
+
+/// Why training could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("there is nothing to train on: the training set is empty")]
+    EmptyDataset,
+    #[error("invalid training setting: {0}")]
+    BadConfig(String),
+    #[error("training diverged: the loss became {0} at epoch {1}, batch {2}; try a smaller learning rate")]
+    Diverged(f32, usize, usize),
+    #[error("the device failed: {0}")]
+    Device(String),
+}
+
+impl TrainConfig {
+    pub fn validate(&self) -> Result<(), TrainError> {
+        let bad = |m: String| Err(TrainError::BadConfig(m));
+        if self.epochs == 0 || self.epochs > 1000 {
+            return bad(format!("epochs must be 1..=1000, got {}", self.epochs));
+        }
+        if self.batch_size == 0 || self.batch_size > 60_000 {
+            return bad(format!("batch size must be 1..=60000, got {}", self.batch_size));
+        }
+        if !self.lr.is_finite() || self.lr <= 0.0 || self.lr > 10.0 {
+            return bad(format!("learning rate must be in (0, 10], got {}", self.lr));
+        }
+        if !self.weight_decay.is_finite() || !(0.0..1.0).contains(&self.weight_decay) {
+            return bad(format!("weight decay must be in [0, 1), got {}", self.weight_decay));
+        }
+        Ok(())
+    }
+}
+
+/// Reported after every batch.
+#[derive(Clone, Debug, Serialize)]
+pub struct BatchProgress {
+    /// 1-based.
+    pub epoch: usize,
+    pub epochs: usize,
+    /// 1-based.
+    pub batch: usize,
+    pub batches: usize,
+    pub loss: f32,
+    /// Accuracy over the batches of this epoch so far.
+    pub accuracy: f32,
+    pub samples_per_sec: f64,
+    pub lr: f64,
+}
+
+/// Reported after every epoch.
+#[derive(Clone, Debug, Serialize)]
+pub struct EpochSummary {
+    pub epoch: usize,
+    pub loss: f32,
+    pub accuracy: f32,
+    pub seconds: f64,
+    pub samples_per_sec: f64,
+    pub validation: Option<Evaluation>,
+}
+
+/// What the caller hears during training, and how it steers it.
+pub trait Observer {
+    fn on_batch(&mut self, _progress: &BatchProgress) {}
+    fn on_epoch(&mut self, _summary: &EpochSummary) {}
+    /// Polled between batches; `true` stops training after the current batch.
+    fn cancelled(&self) -> bool {
+        false
+    }
+    /// Awaited between batches: the browser yields to its event loop here so that progress is
+    /// drawn and a cancel message can arrive. Natively, nothing.
+    fn pause(&mut self) -> impl Future<Output = ()> {
+        async {}
+    }
+}
+
+/// An observer that ignores everything.
+pub struct Quiet;
+impl Observer for Quiet {}
+
+/// Loss, accuracy, per-class accuracy and the confusion matrix on a dataset.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    pub loss: f32,
+    pub accuracy: f32,
+    pub per_class_accuracy: Vec<f32>,
+    /// `confusion[true][predicted]` counts.
+    pub confusion: Vec<Vec<u32>>,
+    /// The predicted class of every item, in dataset order.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub predictions: Vec<u8>,
+    pub seconds: f64,
+}
+
+/// Host batch → `[N, 784]` pixels and `[N]` labels on `device`.
+pub fn batch_tensors(batch: &Batch, device: &Device) -> (Tensor<2>, Tensor<1, Int>) {
+    let n = batch.len();
+    let x = Tensor::from_data(TensorData::new(batch.images.clone(), [n, IMAGE_PIXELS]), device);
+    let y = Tensor::from_data(TensorData::new(batch.labels.iter().map(|&l| l as i64).collect::<Vec<_>>(), [n]), device);
+    (x, y)
+}
+
+/// Mean softmax cross-entropy of `logits` against class indices.
+pub fn cross_entropy(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
+    let [n, _] = logits.dims();
+    log_softmax(logits, 1).gather(1, labels.reshape([n, 1])).mean().neg()
+}
+
+async fn read_f32<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, TrainError> {
+    let data = t.into_data_async().await.map_err(|e| TrainError::Device(format!("{e:?}")))?;
+    data.try_into_vec_as::<f32>().map_err(|e| TrainError::Device(format!("{e:?}")))
+}
+
+/// Evaluates `model` on `data` (no gradients, dropout off), in batches of `batch_size`.
+pub async fn evaluate(model: &Model, data: &Dataset, batch_size: usize, device: &Device) -> Result<Evaluation, TrainError> {
+    let start = Instant::now();
+    let plain = device.clone().without_autodiff();
+    let model = model.valid();
+    let mut confusion = vec![vec![0u32; NUM_CLASSES]; NUM_CLASSES];
+    let mut predictions = Vec::with_capacity(data.len());
+    let mut loss_sum = 0.0f64;
+    for batch in data.batches(batch_size.max(1), None) {
+        let (x, _) = batch_tensors(&batch, &plain);
+        let logits = read_f32(model.forward(x)).await?;
+        for (row, &label) in logits.chunks_exact(NUM_CLASSES).zip(&batch.labels) {
+            // Log-sum-exp on the host: 10 numbers per image, and one device read per batch.
+            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let lse = max + row.iter().map(|v| (v - max).exp()).sum::<f32>().ln();
+            loss_sum += (lse - row[label as usize]) as f64;
+            let pred = argmax(row);
+            confusion[label as usize][pred] += 1;
+            predictions.push(pred as u8);
+        }
+    }
+    let total = data.len().max(1);
+    let correct: u32 = (0..NUM_CLASSES).map(|c| confusion[c][c]).sum();
+    let per_class_accuracy = confusion
+        .iter()
+        .enumerate()
+        .map(|(c, row)| row[c] as f32 / row.iter().sum::<u32>().max(1) as f32)
+        .collect();
+    Ok(Evaluation {
+        loss: (loss_sum / total as f64) as f32,
+        accuracy: correct as f32 / total as f32,
+        per_class_accuracy,
+        confusion,
+        predictions,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// Index of the largest value (the first on ties).
+pub fn argmax(row: &[f32]) -> usize {
+    row.iter().enumerate().fold(0, |best, (i, v)| if *v > row[best] { i } else { best })
+}
+
+/// Softmax probabilities of one row of logits.
+pub fn softmax(row: &[f32]) -> Vec<f32> {
+    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let exps: Vec<f32> = row.iter().map(|v| (v - max).exp()).collect();
+    let sum: f32 = exps.iter().sum();
+    exps.into_iter().map(|e| e / sum).collect()
+}
+
+/// A model with its optimizer and step counter, trained an epoch at a time so that fine-tuning
+/// and gradual pruning can change the mask between epochs.
+pub struct Trainer {
+    /// Always `Some` between calls; taken out while the optimizer consumes it.
+    model: Option<Model>,
+    optim: ModuleOptimizer,
+    pub config: TrainConfig,
+    device: Device,
+    step: usize,
+    total_steps: usize,
+    epoch: usize,
+    /// Weights forced to zero after every step (pruned weights stay pruned).
+    pub mask: Option<DeviceMask>,
+}
+
+impl Trainer {
+    /// `device` is the base device; the model is moved onto its autodiff form. `train_len` is
+    /// the size of the training set, to plan the schedule.
+    pub fn new(model: Model, config: TrainConfig, device: &Device, train_len: usize) -> Result<Self, TrainError> {
+        config.validate()?;
+        if train_len == 0 {
+            return Err(TrainError::EmptyDataset);
+        }
+        let ad = device.clone().autodiff();
+        let optim = AdamWConfig::new().with_weight_decay(config.weight_decay).with_epsilon(config.epsilon).init();
+        let total_steps = config.epochs * train_len.div_ceil(config.batch_size);
+        Ok(Self { model: Some(model.to_device(&ad).train()), optim, config, device: ad, step: 0, total_steps, epoch: 0, mask: None })
+    }
+
+    /// A fresh model of `arch`, seeded by the config's seed.
+    pub fn fresh(arch: &Arch, config: TrainConfig, device: &Device, train_len: usize) -> Result<Self, TrainError> {
+        device.seed(config.seed);
+        Self::new(arch.init(device), config, device, train_len)
+    }
+
+    pub fn epochs_done(&self) -> usize {
+        self.epoch
+    }
+
+    /// Runs one epoch. Returns `None` when cancelled (the model keeps what it learned so far).
+    pub async fn run_epoch<O: Observer>(&mut self, data: &Dataset, validation: Option<&Dataset>, obs: &mut O) -> Result<Option<EpochSummary>, TrainError> {
+        if data.is_empty() {
+            return Err(TrainError::EmptyDataset);
+        }
+        self.epoch += 1;
+        let cfg = self.config.clone();
+        let order = cfg.shuffle.then(|| shuffled_indices(data.len(), cfg.seed.wrapping_add(self.epoch as u64)));
+        let batches = data.batches(cfg.batch_size, order.as_deref());
+        let nb = batches.count_total();
+        let start = Instant::now();
+        let (mut seen, mut correct, mut loss_sum) = (0usize, 0usize, 0.0f64);
+        for (b, batch) in batches.enumerate() {
+            if obs.cancelled() {
+                return Ok(None);
+            }
+            let lr = cfg.schedule.lr(cfg.lr, self.step, self.total_steps);
+            let (x, y) = batch_tensors(&batch, &self.device);
+            let model = self.model.take().expect("trainer holds a model");
+            let logits = model.forward(x);
+            let loss = cross_entropy(logits.clone(), y.clone());
+            let hits = logits.argmax(1).reshape([batch.len()]).equal(y).int().sum();
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            let model = self.optim.step(lr, model, grads);
+            self.model = Some(match &self.mask {
+                Some(mask) => mask.apply(model),
+                None => model,
+            });
+            self.step += 1;
+            let loss_v = read_f32(loss.detach()).await?[0];
+            if !loss_v.is_finite() {
+                return Err(TrainError::Diverged(loss_v, self.epoch, b + 1));
+            }
+            correct += read_f32(hits.float()).await?[0] as usize;
+            seen += batch.len();
+            loss_sum += loss_v as f64 * batch.len() as f64;
+            obs.on_batch(&BatchProgress {
+                epoch: self.epoch,
+                epochs: cfg.epochs,
+                batch: b + 1,
+                batches: nb,
+                loss: loss_v,
+                accuracy: correct as f32 / seen as f32,
+                samples_per_sec: seen as f64 / start.elapsed().as_secs_f64().max(1e-9),
+                lr,
+            });
+            obs.pause().await;
+        }
+        let seconds = start.elapsed().as_secs_f64();
+        let validation = match validation {
+            Some(v) if !v.is_empty() => Some(evaluate(self.model(), v, 1000, &self.device).await?),
+            _ => None,
+        };
+        let summary = EpochSummary {
+            epoch: self.epoch,
+            loss: (loss_sum / seen as f64) as f32,
+            accuracy: correct as f32 / seen as f32,
+            seconds,
+            samples_per_sec: seen as f64 / seconds.max(1e-9),
+            validation,
+        };
+        obs.on_epoch(&summary);
+        Ok(Some(summary))
+    }
+
+    /// Runs the remaining epochs of the config. Stops early, keeping progress, when cancelled.
+    pub async fn run<O: Observer>(&mut self, data: &Dataset, validation: Option<&Dataset>, obs: &mut O) -> Result<TrainReport, TrainError> {
+        let mut epochs = Vec::new();
+        while self.epoch < self.config.epochs {
+            match self.run_epoch(data, validation, obs).await? {
+                Some(s) => epochs.push(s),
+                None => return Ok(TrainReport { epochs, cancelled: true }),
+            }
+        }
+        Ok(TrainReport { epochs, cancelled: false })
+    }
+
+    /// The model being trained (on the autodiff device).
+    pub fn model(&self) -> &Model {
+        self.model.as_ref().expect("trainer holds a model")
+    }
+
+    /// Replaces the model's weights (after pruning), keeping the optimizer state: parameter ids
+    /// change, so Adam restarts its moments for them, as Keras does after `set_weights`.
+    pub fn set_model(&mut self, model: Model) {
+        self.model = Some(model.to_device(&self.device).train());
+    }
+
+    /// The trained model, on the plain (non-autodiff) device, ready for inference.
+    pub fn into_model(self) -> Model {
+        self.model().valid()
+    }
+}
+
+/// What a training run did.
+#[derive(Clone, Debug, Serialize)]
+pub struct TrainReport {
+    pub epochs: Vec<EpochSummary>,
+    pub cancelled: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cosine_schedule_warms_up_then_decays_to_zero() {
+        let s = Schedule::Cosine { warmup: 0.1 };
+        assert!(s.lr(1.0, 5, 100) < 1.0);
+        assert!((s.lr(1.0, 10, 100) - 1.0).abs() < 1e-9);
+        assert!(s.lr(1.0, 55, 100) < 0.6 && s.lr(1.0, 55, 100) > 0.4);
+        assert!(s.lr(1.0, 100, 100) < 1e-9);
+        assert_eq!(Schedule::Constant.lr(0.1, 99, 100), 0.1);
+    }
+
+    #[test]
+    fn bad_settings_are_refused() {
+        let mut c = Recipe::Default.config(ModelKind::Mlp, 1);
+        c.lr = f64::NAN;
+        assert!(matches!(c.validate(), Err(TrainError::BadConfig(_))));
+        c = Recipe::Default.config(ModelKind::Mlp, 0);
+        assert!(c.validate().is_err());
+        c = Recipe::Default.config(ModelKind::Mlp, 1);
+        c.batch_size = 0;
+        assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn host_softmax_and_argmax() {
+        let p = softmax(&[1.0, 2.0, 3.0]);
+        assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        assert_eq!(argmax(&[0.1, 0.7, 0.7, 0.2]), 1);
+    }
+
+    #[test]
+    fn cross_entropy_matches_the_formula() {
+        let device = Device::flex();
+        let logits = Tensor::<2>::from_data(TensorData::new(vec![2.0f32, 0.0, 0.0, 0.0, 1.0, 0.0], [2, 3]), &device);
+        let labels = Tensor::<1, Int>::from_data(TensorData::new(vec![0i64, 2], [2]), &device);
+        let got = cross_entropy(logits, labels).into_data().try_into_vec_as::<f32>().unwrap()[0];
+        let l0 = -(2f32.exp() / (2f32.exp() + 2.0)).ln();
+        let l1 = -(1.0 / (2.0 + 1f32.exp())).ln();
+        assert!((got - (l0 + l1) / 2.0).abs() < 1e-5, "{got}");
+    }
+}
