@@ -1,0 +1,122 @@
+//! The engine on the real Fashion-MNIST files (installed by `scripts/setup-data.sh`).
+
+use burn::tensor::Device;
+use prunelab::block_on;
+use prunelab::data::{Dataset, FashionMnist, default_data_dir};
+use prunelab::model::file::{ModelFile, Precision, decode, encode};
+use prunelab::model::{Arch, Model, ModelKind, image_tensor};
+use prunelab::train::{self, BatchProgress, Observer, Recipe, Trainer};
+
+fn data() -> FashionMnist {
+    FashionMnist::load_dir(&default_data_dir()).expect("Fashion-MNIST missing: run `bash scripts/setup-data.sh`")
+}
+
+#[test]
+fn real_files_parse_with_the_known_counts_and_labels() {
+    let d = data();
+    assert_eq!(d.train.len(), 60_000);
+    assert_eq!(d.test.len(), 10_000);
+    assert_eq!(&d.train.labels()[..10], &[9, 0, 0, 3, 0, 2, 7, 2, 5, 5]);
+    assert_eq!(&d.test.labels()[..10], &[9, 2, 1, 1, 6, 1, 4, 6, 5, 7]);
+    // Every class appears 6,000 times in training and 1,000 times in test.
+    for (set, per) in [(&d.train, 6000), (&d.test, 1000)] {
+        for c in 0..10u8 {
+            assert_eq!(set.labels().iter().filter(|&&l| l == c).count(), per);
+        }
+    }
+}
+
+#[test]
+fn a_truncated_real_file_is_an_error_not_a_short_dataset() {
+    let dir = default_data_dir();
+    let images = prunelab::data::read_idx_file(&dir, prunelab::data::TEST_IMAGES).unwrap();
+    let raw = prunelab::data::maybe_gunzip("t10k", &images).unwrap();
+    let labels = prunelab::data::read_idx_file(&dir, prunelab::data::TEST_LABELS).unwrap();
+    let err = Dataset::from_idx("t10k-images", &raw[..raw.len() - 784], "t10k-labels", &labels).unwrap_err();
+    assert!(err.to_string().contains("truncated"), "{err}");
+}
+
+/// Records the loss of every batch.
+struct Losses(Vec<f32>);
+impl Observer for Losses {
+    fn on_batch(&mut self, p: &BatchProgress) {
+        self.0.push(p.loss);
+    }
+}
+
+#[test]
+fn short_training_lowers_the_loss_and_generalises_then_saves_and_loads_identically() {
+    let d = data();
+    let device = Device::flex();
+    let train_set = d.train.take(3000);
+    let held_out = d.test.take(1000);
+    let mut cfg = Recipe::Default.config(ModelKind::Mlp, 2);
+    cfg.seed = 7;
+    let arch = Arch::Mlp { hidden: vec![256, 128] };
+    let mut trainer = Trainer::fresh(&arch, cfg, &device, train_set.len()).unwrap();
+    let mut losses = Losses(Vec::new());
+    let report = block_on(trainer.run(&train_set, None, &mut losses)).unwrap();
+    assert_eq!(report.epochs.len(), 2);
+    let first: f32 = losses.0[..5].iter().sum::<f32>() / 5.0;
+    let last: f32 = losses.0[losses.0.len() - 5..].iter().sum::<f32>() / 5.0;
+    assert!(last < first * 0.6, "loss did not fall: {first} → {last}");
+
+    let model = trainer.into_model();
+    let eval = block_on(train::evaluate(&model, &held_out, 500, &device)).unwrap();
+    assert!(eval.accuracy > 0.70, "held-out accuracy {}", eval.accuracy);
+    assert_eq!(eval.confusion.iter().flatten().sum::<u32>(), 1000);
+
+    // Save, load, predict: identical logits.
+    let weights = block_on(model.to_weights()).unwrap();
+    let path = std::env::temp_dir().join(format!("prunelab-test-{}.plab", std::process::id()));
+    ModelFile { weights: weights.clone(), meta: serde_json::json!({"test": true}) }.save(&path, Precision::F32).unwrap();
+    let loaded = ModelFile::load(&path).unwrap();
+    std::fs::remove_file(&path).ok();
+    let reloaded = Model::from_weights(&loaded.weights, &device).unwrap();
+    let pixels: Vec<f32> = (0..8).flat_map(|i| held_out.image(i).iter().map(|&p| p as f32 / 255.0).collect::<Vec<_>>()).collect();
+    let a = model.forward(image_tensor(&pixels, &device)).into_data();
+    let b = reloaded.forward(image_tensor(&pixels, &device)).into_data();
+    assert_eq!(a, b);
+    // The f16 file is half the size and predicts the same classes.
+    let half = decode(&encode(&weights, &serde_json::Value::Null, Precision::F16)).unwrap();
+    let h = block_on(train::evaluate(&Model::from_weights(&half.weights, &device).unwrap(), &held_out, 500, &device)).unwrap();
+    assert!((h.accuracy - eval.accuracy).abs() <= 0.003, "{} vs {}", h.accuracy, eval.accuracy);
+}
+
+#[test]
+fn the_cnn_trains_a_few_batches() {
+    let d = data();
+    let device = Device::flex();
+    let train_set = d.train.take(640);
+    let mut trainer = Trainer::fresh(&Arch::report(ModelKind::Cnn), Recipe::Default.config(ModelKind::Cnn, 1), &device, 640).unwrap();
+    let mut losses = Losses(Vec::new());
+    block_on(trainer.run(&train_set, None, &mut losses)).unwrap();
+    assert_eq!(losses.0.len(), 20);
+    assert!(losses.0.iter().all(|l| l.is_finite()));
+    let eval = block_on(train::evaluate(&trainer.into_model(), &d.test.take(500), 250, &device)).unwrap();
+    assert!(eval.accuracy > 0.4, "{}", eval.accuracy);
+}
+
+/// Cancels after three batches.
+struct CancelSoon(usize);
+impl Observer for CancelSoon {
+    fn on_batch(&mut self, _: &BatchProgress) {
+        self.0 += 1;
+    }
+    fn cancelled(&self) -> bool {
+        self.0 >= 3
+    }
+}
+
+#[test]
+fn cancellation_stops_training_and_keeps_the_model_usable() {
+    let d = data();
+    let device = Device::flex();
+    let train_set = d.train.take(1000);
+    let mut trainer = Trainer::fresh(&Arch::Mlp { hidden: vec![32] }, Recipe::Default.config(ModelKind::Mlp, 3), &device, 1000).unwrap();
+    let mut obs = CancelSoon(0);
+    let report = block_on(trainer.run(&train_set, None, &mut obs)).unwrap();
+    assert!(report.cancelled);
+    assert_eq!(obs.0, 3);
+    assert!(block_on(train::evaluate(&trainer.into_model(), &d.test.take(100), 100, &device)).is_ok());
+}
