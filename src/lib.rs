@@ -8,6 +8,7 @@
 pub mod data;
 pub mod model;
 pub mod prune;
+pub mod sweep;
 pub mod train;
 
 /// Runs a future to completion on the current thread. The engine is async for the browser's

@@ -378,15 +378,17 @@ impl Trainer {
         Ok(TrainReport { epochs, cancelled: false })
     }
 
+    /// From now on, zero what `mask` removes, now and after every optimizer step.
+    pub fn set_mask(&mut self, mask: &crate::prune::Mask) {
+        let m = mask.to_device(&self.device);
+        let model = self.model.take().expect("trainer holds a model");
+        self.model = Some(m.apply(model));
+        self.mask = Some(m);
+    }
+
     /// The model being trained (on the autodiff device).
     pub fn model(&self) -> &Model {
         self.model.as_ref().expect("trainer holds a model")
-    }
-
-    /// Replaces the model's weights (after pruning), keeping the optimizer state: parameter ids
-    /// change, so Adam restarts its moments for them, as Keras does after `set_weights`.
-    pub fn set_model(&mut self, model: Model) {
-        self.model = Some(model.to_device(&self.device).train());
     }
 
     /// The trained model, on the plain (non-autodiff) device, ready for inference.

@@ -11,6 +11,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use prunelab::data::{Dataset, FashionMnist, default_data_dir};
 use prunelab::model::file::{ModelFile, Precision};
 use prunelab::model::{Arch, Model, ModelKind};
+use prunelab::prune::finetune::{finetune, finetune_config, gradual};
+use prunelab::prune::{self as pruning, Method, PruneSpec, Scope, Sparsity, Variant};
+use prunelab::sweep::{self, SweepConfig};
 use prunelab::train::{self, BatchProgress, EpochSummary, Evaluation, Observer, Recipe, Trainer};
 use prunelab::{block_on, data};
 
@@ -81,6 +84,59 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Prune a saved model, optionally fine-tune it, and report what is left.
+    Prune {
+        #[arg(long)]
+        model_file: PathBuf,
+        #[arg(long, value_enum)]
+        method: Method,
+        /// Percent to remove, 0 to 100.
+        #[arg(long, allow_negative_numbers = true)]
+        sparsity: Sparsity,
+        /// Weight pruning: one global ranking or one per layer.
+        #[arg(long, value_enum, default_value = "global")]
+        scope: Scope,
+        /// Neuron pruning: remove units fully, or zero only their inputs as the report did.
+        #[arg(long, value_enum, default_value = "full")]
+        variant: Variant,
+        /// Epochs of masked fine-tuning after one-shot pruning.
+        #[arg(long, default_value_t = 0)]
+        finetune_epochs: usize,
+        /// Instead of one-shot pruning, prune gradually over N epochs of training (cubic schedule).
+        #[arg(long)]
+        gradual_epochs: Option<usize>,
+        /// Save the pruned model here (compacted to a smaller network when units were removed).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Prune the same trained model at each sparsity by each method; table, CSV, JSON and SVG chart.
+    Sweep {
+        /// The trained model to sweep; without it, one is trained first with --model and --epochs.
+        #[arg(long, conflicts_with = "model")]
+        model_file: Option<PathBuf>,
+        #[arg(long, value_enum)]
+        model: Option<ModelKind>,
+        #[arg(long, default_value_t = 5)]
+        epochs: usize,
+        #[arg(long, value_delimiter = ',', default_values = ["weight", "neuron"])]
+        methods: Vec<Method>,
+        #[arg(long, value_delimiter = ',', allow_negative_numbers = true, default_values = ["0", "25", "50", "60", "70", "80", "90", "95", "97", "99"])]
+        sparsities: Vec<Sparsity>,
+        #[arg(long, value_enum, default_value = "global")]
+        scope: Scope,
+        /// `report` reproduces the report's neuron pruning (incoming weights only).
+        #[arg(long, value_enum, default_value = "full")]
+        variant: Variant,
+        #[arg(long, default_value_t = 0)]
+        finetune_epochs: usize,
+        /// Folder for sweep.md, sweep.csv, sweep.json and sweep.svg.
+        #[arg(long, default_value = "out/sweep")]
+        out_dir: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Measure training and inference throughput of both models.
     Bench {
         /// Training batches to time per model (after 3 warm-up batches).
@@ -100,6 +156,10 @@ enum CliError {
     Model(#[from] prunelab::model::ModelError),
     #[error(transparent)]
     Train(#[from] train::TrainError),
+    #[error(transparent)]
+    Tune(#[from] pruning::finetune::TuneError),
+    #[error("{path}: {message}")]
+    Io { path: String, message: String },
     #[error("{0}")]
     Usage(String),
 }
@@ -194,8 +254,149 @@ fn run(cli: Cli) -> Result<(), CliError> {
             }
             Ok(())
         }
+        Command::Prune { model_file, method, sparsity, scope, variant, finetune_epochs, gradual_epochs, out, common } => {
+            let spec = PruneSpec { method, sparsity, scope, variant };
+            prune_cmd(&model_file, spec, finetune_epochs, gradual_epochs, out.as_deref(), &common)
+        }
+        Command::Sweep { model_file, model, epochs, methods, sparsities, scope, variant, finetune_epochs, out_dir, common } => {
+            let config = SweepConfig { methods, sparsities, scope, variant, finetune_epochs };
+            sweep_cmd(model_file.as_deref(), model, epochs, config, &out_dir, &common)
+        }
         Command::Bench { steps, common } => bench(steps, &common),
     }
+}
+
+fn prune_cmd(model_file: &std::path::Path, spec: PruneSpec, finetune_epochs: usize, gradual_epochs: Option<usize>, out: Option<&std::path::Path>, common: &Common) -> Result<(), CliError> {
+    let device = device(common.device)?;
+    // Everything that can fail on input is checked before any work or any write.
+    let file = ModelFile::load(model_file)?;
+    let data = if finetune_epochs > 0 || gradual_epochs.is_some() { FashionMnist::load_dir(&common.data)? } else { FashionMnist { train: Dataset::new(vec![], vec![])?, test: Dataset::load_split(&common.data, false)? } };
+    let dense = &file.weights;
+    let kind = dense.arch.kind();
+    let before = block_on(train::evaluate(&Model::from_weights(dense, &device)?, &data.test, 1000, &device))?;
+    let mut obs = CliObserver::new(common.json);
+    let t = web_time::Instant::now();
+    let (weights, mask) = match gradual_epochs {
+        Some(n) => match block_on(gradual(dense, spec, &data.train, finetune_config(kind, n), &device, &mut obs))? {
+            Some(r) => r,
+            None => return Err(CliError::Usage("cancelled; nothing written".into())),
+        },
+        None => {
+            let p = pruning::prune(dense, spec);
+            if finetune_epochs > 0 {
+                match block_on(finetune(&p.weights, &p.mask, &data.train, finetune_config(kind, finetune_epochs), &device, &mut obs))? {
+                    Some(w) => (w, p.mask),
+                    None => return Err(CliError::Usage("cancelled; nothing written".into())),
+                }
+            } else {
+                (p.weights, p.mask)
+            }
+        }
+    };
+    obs.finish();
+    let prune_seconds = t.elapsed().as_secs_f64();
+    let model = Model::from_weights(&weights, &device)?;
+    let after = block_on(train::evaluate(&model, &data.test, 1000, &device))?;
+    let compacted = pruning::compact(&weights);
+    let small = Model::from_weights(&compacted.weights, &device)?;
+    let compact_eval = block_on(train::evaluate(&small, &data.test, 1000, &device))?;
+    let (dense_ms, compact_ms) = (inference_ms(&model, &data.test, &device)?, inference_ms(&small, &data.test, &device)?);
+    let sizes = pruning::sparse_sizes(&weights);
+    let j = serde_json::json!({
+        "spec": spec, "finetune_epochs": finetune_epochs, "gradual_epochs": gradual_epochs, "seconds": prune_seconds,
+        "accuracy_before": before.accuracy, "accuracy_after": after.accuracy, "loss_after": after.loss,
+        "params": weights.num_params(), "nonzero_params": weights.count_nonzero(), "removed_by_mask": mask.removed(),
+        "layers": pruning::layer_stats(&weights), "sparse_sizes": sizes,
+        "compacted": { "arch": compacted.weights.arch, "params": compacted.weights.num_params(), "bytes": compacted.weights.num_params() * 4,
+            "accuracy": compact_eval.accuracy, "inference_ms_10k": compact_ms, "dense_inference_ms_10k": dense_ms, "speedup": dense_ms / compact_ms },
+    });
+    if let Some(out) = out {
+        // A network with removed units is saved compacted: same outputs, fewer bytes.
+        let meta = serde_json::json!({"pruned_from": model_file, "prune": j.clone()});
+        ModelFile { weights: compacted.weights.clone(), meta }.save(out, Precision::F32)?;
+    }
+    if common.json {
+        println!("{}", serde_json::to_string_pretty(&j).unwrap());
+    } else {
+        println!("{} pruning at {} ({}): accuracy {:.2} % → {:.2} %", spec.method, spec.sparsity, describe_tuning(finetune_epochs, gradual_epochs), before.accuracy * 100.0, after.accuracy * 100.0);
+        println!("non-zero parameters {} of {} ({:.1} % zero)", sizes.nonzero, sizes.params, 100.0 * (1.0 - sizes.nonzero as f64 / sizes.params as f64));
+        println!("per layer:");
+        for l in pruning::layer_stats(&weights) {
+            println!("  {:<8} {:>9} of {:>9} weights left, {:>4} of {:>4} units alive", l.name, l.nonzero_weights, l.weights, l.units - l.dead_units, l.units);
+        }
+        println!("sizes: dense {} B, bitmask+values {} B, CSR {} B", sizes.dense_bytes, sizes.bitmask_bytes, sizes.csr_bytes);
+        println!(
+            "compacted: {} ({} parameters, {} B), accuracy {:.2} %, inference on 10,000 images {:.0} ms vs {:.0} ms dense ({:.2}× faster)",
+            compacted.weights.arch.describe(), compacted.weights.num_params(), compacted.weights.num_params() * 4, compact_eval.accuracy * 100.0, compact_ms, dense_ms, dense_ms / compact_ms
+        );
+        if let Some(out) = out {
+            println!("saved {}", out.display());
+        }
+    }
+    Ok(())
+}
+
+fn describe_tuning(finetune: usize, gradual: Option<usize>) -> String {
+    match gradual {
+        Some(n) => format!("gradual over {n} epochs"),
+        None if finetune > 0 => format!("one-shot, {finetune} epochs fine-tuning"),
+        None => "one-shot".into(),
+    }
+}
+
+/// Best of three timed passes of inference over `data`, in ms.
+fn inference_ms(model: &Model, data: &Dataset, device: &Device) -> Result<f64, CliError> {
+    let mut best = f64::MAX;
+    for _ in 0..3 {
+        best = best.min(block_on(train::evaluate(model, data, 1000, device))?.seconds * 1e3);
+    }
+    Ok(best)
+}
+
+fn sweep_cmd(model_file: Option<&std::path::Path>, model: Option<ModelKind>, epochs: usize, config: SweepConfig, out_dir: &std::path::Path, common: &Common) -> Result<(), CliError> {
+    let device = device(common.device)?;
+    let file = match model_file {
+        Some(f) => Some(ModelFile::load(f)?),
+        None if model.is_none() => return Err(CliError::Usage("give --model-file FILE, or --model mlp|cnn to train one first".into())),
+        None => None,
+    };
+    let data = FashionMnist::load_dir(&common.data)?;
+    let weights = match file {
+        Some(f) => f.weights,
+        None => {
+            let kind = model.expect("checked above");
+            let mut trainer = Trainer::fresh(&Arch::report(kind), Recipe::Default.config(kind, epochs), &device, data.train.len())?;
+            let mut obs = CliObserver::new(common.json);
+            block_on(trainer.run(&data.train, None, &mut obs))?;
+            obs.finish();
+            block_on(trainer.into_model().to_weights())?
+        }
+    };
+    let mut obs = CliObserver::new(common.json);
+    let json = common.json;
+    let result = block_on(sweep::sweep(&weights, Some(&data.train), &data.test, &config, &device, &mut obs, |p| {
+        if !json {
+            eprintln!("  {} {:>5} %: accuracy {:.2} %, {} non-zero, prune {:.0} ms, eval {:.0} ms", p.method, p.sparsity, p.accuracy * 100.0, p.nonzero_params, p.prune_ms, p.eval_ms);
+        }
+    }))?;
+    obs.finish();
+    let io = |e: std::io::Error| CliError::Io { path: out_dir.display().to_string(), message: e.to_string() };
+    std::fs::create_dir_all(out_dir).map_err(io)?;
+    let title = format!("{} — {} pruning sweep{}", weights.arch.describe(), if config.variant == Variant::Report { "report-variant" } else { "one-shot" },
+        if config.finetune_epochs > 0 { format!(", {} epoch(s) fine-tuning", config.finetune_epochs) } else { String::new() });
+    let overlay: [(&str, &[(f64, f64)]); 2] = [("report: weight", &sweep::REPORT_WEIGHT_POINTS), ("report: neuron", &sweep::REPORT_NEURON_POINTS)];
+    let overlay: &[(&str, &[(f64, f64)])] = if weights.arch.kind() == ModelKind::Mlp { &overlay } else { &[] };
+    std::fs::write(out_dir.join("sweep.md"), result.markdown()).map_err(io)?;
+    std::fs::write(out_dir.join("sweep.csv"), result.csv()).map_err(io)?;
+    std::fs::write(out_dir.join("sweep.json"), serde_json::to_string_pretty(&result).unwrap()).map_err(io)?;
+    std::fs::write(out_dir.join("sweep.svg"), sweep::chart::svg(&result, &title, overlay)).map_err(io)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&result).unwrap());
+    } else {
+        println!("{}", result.markdown());
+        println!("{} points in {:.1} s; wrote sweep.md, sweep.csv, sweep.json, sweep.svg to {}", result.points.len(), result.seconds, out_dir.display());
+    }
+    Ok(())
 }
 
 /// The evaluation without the 10,000 per-image predictions, for printing.
@@ -320,7 +521,16 @@ fn bench(steps: usize, common: &Common) -> Result<(), CliError> {
             "forward_mflop_per_image": flops / 1e6,
         }));
     }
-    let out = serde_json::json!({"threads": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1), "results": rows});
+    // Inference of the report's MLP, dense against 50 % neuron-pruned and compacted: the speed-up
+    // depends only on the shapes, so freshly initialised weights measure it honestly.
+    let dense = block_on(Arch::report(ModelKind::Mlp).init(&device).to_weights())?;
+    let p = pruning::prune(&dense, PruneSpec { method: Method::Neuron, sparsity: Sparsity::new(50.0).expect("valid"), scope: Scope::Global, variant: Variant::Full });
+    let small = pruning::compact(&p.weights).weights;
+    let dense_ms = inference_ms(&Model::from_weights(&dense, &device)?, &test, &device)?;
+    let small_ms = inference_ms(&Model::from_weights(&small, &device)?, &test, &device)?;
+    let compaction = serde_json::json!({"dense_params": dense.num_params(), "compact_params": small.num_params(),
+        "dense_ms_10k": dense_ms, "compact_ms_10k": small_ms, "speedup": dense_ms / small_ms});
+    let out = serde_json::json!({"compaction_mlp_neuron50": compaction, "threads": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1), "results": rows});
     if common.json {
         println!("{}", serde_json::to_string_pretty(&out).unwrap());
     } else {
@@ -334,6 +544,8 @@ fn bench(steps: usize, common: &Common) -> Result<(), CliError> {
                 r["infer_gflops"].as_f64().unwrap()
             );
         }
+        println!("mlp 50 % neurons compacted: {} → {} parameters, inference {:.0} → {:.0} ms per 10,000 images ({:.2}× faster)",
+            dense.num_params(), small.num_params(), dense_ms, small_ms, dense_ms / small_ms);
     }
     Ok(())
 }

@@ -49,6 +49,19 @@ impl Mask {
         Ok(())
     }
 
+    /// Keeps only what both masks keep.
+    pub fn and(&self, other: &Mask) -> Mask {
+        let zip = |a: &[bool], b: &[bool]| a.iter().zip(b).map(|(x, y)| *x && *y).collect();
+        Mask {
+            layers: self
+                .layers
+                .iter()
+                .zip(&other.layers)
+                .map(|(a, b)| LayerMask { weight: zip(&a.weight, &b.weight), bias: zip(&a.bias, &b.bias) })
+                .collect(),
+        }
+    }
+
     /// Entries removed, over all layers.
     pub fn removed(&self) -> usize {
         self.layers.iter().map(|l| l.weight.iter().chain(&l.bias).filter(|k| !**k).count()).sum()

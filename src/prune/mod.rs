@@ -3,11 +3,19 @@
 //! Everything is decided on the host from [`Weights`](crate::model::Weights): ranking needs
 //! selection, which WebGPU lacks, and one read of the weights is cheap next to evaluation.
 
+pub mod compact;
+pub mod finetune;
 pub mod mask;
+pub mod neuron;
+pub mod weight;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::Weights;
+pub use compact::{Compacted, SparseSizes, compact, sparse_sizes};
 pub use mask::{DeviceMask, Mask};
+pub use neuron::{NeuronPruning, Variant, neuron_prune};
+pub use weight::{Scope, weight_mask};
 
 /// A share of weights or units to remove, in percent, always within 0..=100 and finite.
 #[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Serialize, Deserialize)]
@@ -63,6 +71,119 @@ impl std::fmt::Display for Sparsity {
     }
 }
 
+/// The two ways of pruning the report compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
+pub enum Method {
+    /// Unstructured: individual weights of smallest magnitude.
+    Weight,
+    /// Structured: whole units of smallest incoming L2 norm.
+    Neuron,
+}
+
+impl std::str::FromStr for Method {
+    type Err = PruneError;
+    fn from_str(s: &str) -> Result<Self, PruneError> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "weight" | "weights" => Ok(Method::Weight),
+            "neuron" | "neurons" | "unit" | "units" => Ok(Method::Neuron),
+            _ => Err(PruneError::UnknownMethod(s.into())),
+        }
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Method::Weight => "weight",
+            Method::Neuron => "neuron",
+        })
+    }
+}
+
+/// One pruning request: the method, how much, and the method's option.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PruneSpec {
+    pub method: Method,
+    pub sparsity: Sparsity,
+    /// For weight pruning.
+    #[serde(default)]
+    pub scope: Scope,
+    /// For neuron pruning.
+    #[serde(default)]
+    pub variant: Variant,
+}
+
+/// The mask `spec` gives for `weights`.
+pub fn prune_mask(weights: &Weights, spec: PruneSpec) -> Mask {
+    match spec.method {
+        Method::Weight => weight_mask(weights, spec.sparsity, spec.scope),
+        Method::Neuron => neuron_prune(weights, spec.sparsity, spec.variant).mask,
+    }
+}
+
+/// Pruned weights, with their mask and how long choosing and applying it took.
+#[derive(Clone, Debug)]
+pub struct Pruned {
+    pub weights: Weights,
+    pub mask: Mask,
+    pub prune_ms: f64,
+}
+
+/// Prunes a copy of `weights`.
+pub fn prune(weights: &Weights, spec: PruneSpec) -> Pruned {
+    let start = web_time::Instant::now();
+    let mask = prune_mask(weights, spec);
+    let mut pruned = weights.clone();
+    mask.apply(&mut pruned).expect("a mask made from these weights fits them");
+    Pruned { weights: pruned, mask, prune_ms: start.elapsed().as_secs_f64() * 1e3 }
+}
+
+/// What one layer has left, for the per-layer view.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LayerStats {
+    pub name: String,
+    pub weights: usize,
+    pub nonzero_weights: usize,
+    pub units: usize,
+    /// Units that can only output zero or that nothing reads (see [`compact::dead_units`]);
+    /// always 0 for the output layer.
+    pub dead_units: usize,
+}
+
+pub fn layer_stats(weights: &Weights) -> Vec<LayerStats> {
+    let hidden = weights.hidden_layers();
+    weights
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| LayerStats {
+            name: l.name.clone(),
+            weights: l.weight.len(),
+            nonzero_weights: l.weight.count_nonzero(),
+            units: l.units(),
+            dead_units: if hidden.contains(&i) { compact::dead_units(weights, i).iter().filter(|d| **d).count() } else { 0 },
+        })
+        .collect()
+}
+
+/// Pearson's correlation coefficient; `None` when either side is constant or lengths differ.
+pub fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
+    if x.len() != y.len() || x.len() < 2 {
+        return None;
+    }
+    let n = x.len() as f64;
+    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in x.iter().zip(y) {
+        sxy += (a - mx) * (b - my);
+        sxx += (a - mx).powi(2);
+        syy += (b - my).powi(2);
+    }
+    (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
+}
+
 /// Why pruning could not be done.
 #[derive(Debug, thiserror::Error)]
 pub enum PruneError {
@@ -88,6 +209,24 @@ mod tests {
         assert!("abc".parse::<Sparsity>().is_err());
         assert_eq!("90%".parse::<Sparsity>().unwrap().percent(), 90.0);
         assert!(serde_json::from_str::<Sparsity>("150").is_err());
+    }
+
+    #[test]
+    fn pearson_on_known_vectors() {
+        assert!((pearson(&[1.0, 2.0, 3.0], &[2.0, 4.0, 6.0]).unwrap() - 1.0).abs() < 1e-12);
+        assert!((pearson(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]).unwrap() + 1.0).abs() < 1e-12);
+        // x = 1..5, y = (2, 4, 5, 4, 5): Σdxdy = 6, Σdx² = 10, Σdy² = 6, so r = 6 / √60 ≈ 0.7746.
+        let r = pearson(&[1.0, 2.0, 3.0, 4.0, 5.0], &[2.0, 4.0, 5.0, 4.0, 5.0]).unwrap();
+        assert!((r - 6.0 / 60f64.sqrt()).abs() < 1e-12);
+        assert_eq!(pearson(&[1.0, 1.0], &[1.0, 2.0]), None);
+        assert_eq!(pearson(&[1.0], &[1.0]), None);
+    }
+
+    #[test]
+    fn methods_parse_and_unknown_ones_are_refused() {
+        assert_eq!("Weight".parse::<Method>().unwrap(), Method::Weight);
+        assert_eq!("neurons".parse::<Method>().unwrap(), Method::Neuron);
+        assert!(matches!("magnitude".parse::<Method>(), Err(PruneError::UnknownMethod(_))));
     }
 
     #[test]

@@ -1,0 +1,187 @@
+//! Sweeps: prune the same trained weights at each sparsity, by each method, and record what
+//! happens. Every point starts again from the trained weights, as in the report.
+
+pub mod chart;
+
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+use web_time::Instant;
+
+use crate::data::Dataset;
+use crate::model::{Model, Weights};
+use crate::prune::finetune::{TuneError, finetune, finetune_config};
+use crate::prune::{Method, PruneSpec, Scope, Sparsity, Variant, pearson, prune};
+use crate::train::{Observer, evaluate};
+
+/// The report's sparsities, in percent.
+pub const REPORT_SPARSITIES: [f64; 10] = [0.0, 25.0, 50.0, 60.0, 70.0, 80.0, 90.0, 95.0, 97.0, 99.0];
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepConfig {
+    pub methods: Vec<Method>,
+    pub sparsities: Vec<Sparsity>,
+    #[serde(default)]
+    pub scope: Scope,
+    #[serde(default)]
+    pub variant: Variant,
+    /// Epochs of fine-tuning after pruning at each point (0: one-shot, as the report did).
+    #[serde(default)]
+    pub finetune_epochs: usize,
+}
+
+impl Default for SweepConfig {
+    fn default() -> Self {
+        Self {
+            methods: vec![Method::Weight, Method::Neuron],
+            sparsities: REPORT_SPARSITIES.iter().map(|&k| Sparsity::new(k).unwrap()).collect(),
+            scope: Scope::Global,
+            variant: Variant::Full,
+            finetune_epochs: 0,
+        }
+    }
+}
+
+/// The report's published MLP numbers that we know (dense 87.2 %; weight pruning 82.6 % at 90 %;
+/// neuron pruning 75.3 % at 70 %), as (sparsity %, accuracy) to overlay on our curves. Only
+/// these points are given; nothing between them is invented.
+pub const REPORT_WEIGHT_POINTS: [(f64, f64); 2] = [(0.0, 0.872), (90.0, 0.826)];
+pub const REPORT_NEURON_POINTS: [(f64, f64); 2] = [(0.0, 0.872), (70.0, 0.753)];
+/// The report's Pearson coefficients of sparsity against accuracy.
+pub const REPORT_PEARSON_WEIGHT: f64 = -0.586;
+pub const REPORT_PEARSON_NEURON: f64 = -0.830;
+
+/// One row of the sweep table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepPoint {
+    pub method: Method,
+    pub sparsity: f64,
+    pub accuracy: f32,
+    pub loss: f32,
+    pub nonzero_params: usize,
+    pub total_params: usize,
+    pub prune_ms: f64,
+    pub finetune_ms: f64,
+    pub eval_ms: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MethodSummary {
+    pub method: Method,
+    /// Pearson correlation of sparsity and accuracy (the report: −0.586 weight, −0.830 neuron).
+    pub pearson: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepResult {
+    pub config: SweepConfig,
+    pub points: Vec<SweepPoint>,
+    pub summaries: Vec<MethodSummary>,
+    pub seconds: f64,
+    /// True when stopped before every point was done.
+    pub cancelled: bool,
+}
+
+/// Runs the sweep. `train` is needed only for fine-tuning. `on_point` hears each point as it
+/// is done; `obs` hears fine-tuning progress and may cancel (checked between points too).
+pub async fn sweep<O: Observer>(
+    trained: &Weights,
+    train: Option<&Dataset>,
+    test: &Dataset,
+    config: &SweepConfig,
+    device: &Device,
+    obs: &mut O,
+    mut on_point: impl FnMut(&SweepPoint),
+) -> Result<SweepResult, TuneError> {
+    let start = Instant::now();
+    let mut points = Vec::new();
+    let mut cancelled = false;
+    'outer: for &method in &config.methods {
+        for &sparsity in &config.sparsities {
+            if obs.cancelled() {
+                cancelled = true;
+                break 'outer;
+            }
+            let spec = PruneSpec { method, sparsity, scope: config.scope, variant: config.variant };
+            let pruned = prune(trained, spec);
+            let mut weights = pruned.weights;
+            let t = Instant::now();
+            if config.finetune_epochs > 0 && sparsity.percent() > 0.0 {
+                let train = train.ok_or(crate::train::TrainError::EmptyDataset)?;
+                let cfg = finetune_config(trained.arch.kind(), config.finetune_epochs);
+                match finetune(&weights, &pruned.mask, train, cfg, device, obs).await? {
+                    Some(w) => weights = w,
+                    None => {
+                        cancelled = true;
+                        break 'outer;
+                    }
+                }
+            }
+            let finetune_ms = t.elapsed().as_secs_f64() * 1e3;
+            let t = Instant::now();
+            let model = Model::from_weights(&weights, device)?;
+            let eval = evaluate(&model, test, 1000, device).await?;
+            let point = SweepPoint {
+                method,
+                sparsity: sparsity.percent(),
+                accuracy: eval.accuracy,
+                loss: eval.loss,
+                nonzero_params: weights.count_nonzero(),
+                total_params: weights.num_params(),
+                prune_ms: pruned.prune_ms,
+                finetune_ms,
+                eval_ms: t.elapsed().as_secs_f64() * 1e3,
+            };
+            on_point(&point);
+            points.push(point);
+            obs.pause().await;
+        }
+    }
+    let summaries = config
+        .methods
+        .iter()
+        .map(|&method| {
+            let (x, y): (Vec<f64>, Vec<f64>) =
+                points.iter().filter(|p| p.method == method).map(|p| (p.sparsity, p.accuracy as f64)).unzip();
+            MethodSummary { method, pearson: pearson(&x, &y) }
+        })
+        .collect();
+    Ok(SweepResult { config: config.clone(), points, summaries, seconds: start.elapsed().as_secs_f64(), cancelled })
+}
+
+impl SweepResult {
+    /// The report-style table: sparsity down, one accuracy column per method.
+    pub fn markdown(&self) -> String {
+        let mut s = String::from("| sparsity |");
+        for m in &self.config.methods {
+            s += &format!(" {m} accuracy | {m} non-zero |");
+        }
+        s += "\n|---:|";
+        s += &"---:|---:|".repeat(self.config.methods.len());
+        s += "\n";
+        for k in &self.config.sparsities {
+            s += &format!("| {} % |", k.percent());
+            for m in &self.config.methods {
+                match self.points.iter().find(|p| p.method == *m && p.sparsity == k.percent()) {
+                    Some(p) => s += &format!(" {:.2} % | {} |", p.accuracy * 100.0, p.nonzero_params),
+                    None => s += " – | – |",
+                }
+            }
+            s += "\n";
+        }
+        for sm in &self.summaries {
+            s += &format!("\nPearson r (sparsity, accuracy), {} pruning: {}", sm.method, sm.pearson.map_or("n/a".into(), |r| format!("{r:.3}")));
+        }
+        s + "\n"
+    }
+
+    pub fn csv(&self) -> String {
+        let mut s = String::from("method,sparsity,accuracy,loss,nonzero_params,total_params,prune_ms,finetune_ms,eval_ms\n");
+        for p in &self.points {
+            s += &format!(
+                "{},{},{:.6},{:.6},{},{},{:.3},{:.3},{:.3}\n",
+                p.method, p.sparsity, p.accuracy, p.loss, p.nonzero_params, p.total_params, p.prune_ms, p.finetune_ms, p.eval_ms
+            );
+        }
+        s
+    }
+}

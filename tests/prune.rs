@@ -1,0 +1,121 @@
+//! Pruning on real Fashion-MNIST images: masks survive training, compaction is exact, sweeps
+//! record what they promise.
+
+use burn::tensor::Device;
+use prunelab::block_on;
+use prunelab::data::{FashionMnist, IMAGE_PIXELS, default_data_dir};
+use prunelab::model::{Arch, Model, ModelKind, Weights, image_tensor};
+use prunelab::prune::finetune::{cubic_sparsity, finetune, finetune_config, gradual};
+use prunelab::prune::{Method, PruneSpec, Scope, Sparsity, Variant, compact, prune};
+use prunelab::sweep::{SweepConfig, sweep};
+use prunelab::train::{Quiet, Recipe, Trainer};
+
+fn data() -> FashionMnist {
+    FashionMnist::load_dir(&default_data_dir()).expect("Fashion-MNIST missing: run `bash scripts/setup-data.sh`")
+}
+
+fn spec(method: Method, k: f64) -> PruneSpec {
+    PruneSpec { method, sparsity: Sparsity::new(k).unwrap(), scope: Scope::Global, variant: Variant::Full }
+}
+
+/// A small MLP trained for one epoch on 2,000 real images.
+fn trained_small(d: &FashionMnist, device: &Device) -> Weights {
+    let train = d.train.take(2000);
+    let mut t = Trainer::fresh(&Arch::Mlp { hidden: vec![64, 32] }, Recipe::Default.config(ModelKind::Mlp, 1), device, train.len()).unwrap();
+    block_on(t.run(&train, None, &mut Quiet)).unwrap();
+    block_on(t.into_model().to_weights()).unwrap()
+}
+
+#[test]
+fn pruned_weights_stay_zero_through_finetuning() {
+    let d = data();
+    let device = Device::flex();
+    let dense = trained_small(&d, &device);
+    for method in [Method::Weight, Method::Neuron] {
+        let p = prune(&dense, spec(method, 80.0));
+        let tuned = block_on(finetune(&p.weights, &p.mask, &d.train.take(640), finetune_config(ModelKind::Mlp, 1), &device, &mut Quiet)).unwrap().unwrap();
+        let mut changed = false;
+        for ((lt, lm), lp) in tuned.layers.iter().zip(&p.mask.layers).zip(&p.weights.layers) {
+            for ((v, keep), before) in lt.weight.values.iter().zip(&lm.weight).zip(&lp.weight.values) {
+                if !keep {
+                    assert_eq!(*v, 0.0, "{method}: a pruned weight came back");
+                } else if v != before {
+                    changed = true;
+                }
+            }
+            for (v, keep) in lt.bias.values.iter().zip(&lm.bias) {
+                if !keep {
+                    assert_eq!(*v, 0.0, "{method}: a pruned bias came back");
+                }
+            }
+        }
+        assert!(changed, "fine-tuning did not train the surviving weights");
+        assert_eq!(tuned.count_nonzero(), p.weights.count_nonzero().min(tuned.count_nonzero()));
+    }
+}
+
+#[test]
+fn compaction_equals_the_masked_model_on_real_test_images() {
+    let d = data();
+    let device = Device::flex();
+    device.seed(11);
+    for arch in [Arch::report(ModelKind::Mlp), Arch::Cnn { conv: [16, 8], dense: 32 }] {
+        let dense = block_on(arch.init(&device).to_weights()).unwrap();
+        let p = prune(&dense, spec(Method::Neuron, 50.0));
+        let c = compact(&p.weights);
+        let pixels: Vec<f32> = (0..200).flat_map(|i| d.test.image(i).iter().map(|&v| v as f32 / 255.0).collect::<Vec<_>>()).collect();
+        assert_eq!(pixels.len(), 200 * IMAGE_PIXELS);
+        let a = Model::from_weights(&p.weights, &device).unwrap().forward(image_tensor(&pixels, &device));
+        let b = Model::from_weights(&c.weights, &device).unwrap().forward(image_tensor(&pixels, &device));
+        let diff = (a - b).abs().max().into_data().try_into_vec_as::<f32>().unwrap()[0];
+        assert!(diff < 1e-4, "{}: max |Δlogit| = {diff}", arch.describe());
+        if let Arch::Mlp { .. } = arch {
+            assert_eq!(c.weights.arch, Arch::Mlp { hidden: vec![500, 500, 250, 100] });
+        }
+    }
+}
+
+#[test]
+fn exact_zero_counts_on_the_report_mlp() {
+    let device = Device::flex();
+    let dense = block_on(Arch::report(ModelKind::Mlp).init(&device).to_weights()).unwrap();
+    let hidden_kernels = 784 * 1000 + 1000 * 1000 + 1000 * 500 + 500 * 200;
+    for k in [25.0, 90.0, 99.0] {
+        let p = prune(&dense, spec(Method::Weight, k));
+        assert_eq!(p.mask.removed(), (k * hidden_kernels as f64 / 100.0) as usize);
+        assert_eq!(dense.num_params() - p.weights.count_nonzero(), p.mask.removed());
+    }
+}
+
+#[test]
+fn gradual_pruning_reaches_the_target_exactly() {
+    let d = data();
+    let device = Device::flex();
+    let dense = trained_small(&d, &device);
+    assert!(cubic_sparsity(Sparsity::new(90.0).unwrap(), 1, 3).percent() < 90.0);
+    assert_eq!(cubic_sparsity(Sparsity::new(90.0).unwrap(), 3, 3).percent(), 90.0);
+    let (w, mask) = block_on(gradual(&dense, spec(Method::Weight, 90.0), &d.train.take(320), finetune_config(ModelKind::Mlp, 3), &device, &mut Quiet)).unwrap().unwrap();
+    let hidden: usize = w.layers[..2].iter().map(|l| l.weight.len()).sum();
+    assert_eq!(mask.removed(), 90 * hidden / 100);
+    let zeros_in_hidden: usize = w.layers[..2].iter().map(|l| l.weight.len() - l.weight.count_nonzero()).sum();
+    assert_eq!(zeros_in_hidden, 90 * hidden / 100);
+}
+
+#[test]
+fn a_sweep_records_every_point_from_the_same_weights() {
+    let d = data();
+    let device = Device::flex();
+    let dense = trained_small(&d, &device);
+    let config = SweepConfig { sparsities: [0.0, 50.0, 99.0].iter().map(|&k| Sparsity::new(k).unwrap()).collect(), ..SweepConfig::default() };
+    let mut seen = 0;
+    let r = block_on(sweep(&dense, None, &d.test.take(1000), &config, &device, &mut Quiet, |_| seen += 1)).unwrap();
+    assert_eq!(seen, 6);
+    assert_eq!(r.points.len(), 6);
+    let at = |m, k| r.points.iter().find(|p| p.method == m && p.sparsity == k).unwrap();
+    // Both methods agree at 0 % (the same weights), and 99 % hurts.
+    assert_eq!(at(Method::Weight, 0.0).accuracy, at(Method::Neuron, 0.0).accuracy);
+    assert!(at(Method::Weight, 99.0).accuracy < at(Method::Weight, 0.0).accuracy);
+    assert!(r.summaries.iter().all(|s| s.pearson.is_some_and(|p| p < 0.0)));
+    assert!(r.markdown().contains("| 50 % |"));
+    assert_eq!(r.csv().lines().count(), 7);
+}
