@@ -105,6 +105,12 @@ enum Command {
         /// Instead of one-shot pruning, prune gradually over N epochs of training (cubic schedule).
         #[arg(long)]
         gradual_epochs: Option<usize>,
+        /// Learning rate of fine-tuning (default: see `finetune_config`).
+        #[arg(long)]
+        finetune_lr: Option<f64>,
+        /// Batch size of fine-tuning.
+        #[arg(long)]
+        finetune_batch: Option<usize>,
         /// Save the pruned model here (compacted to a smaller network when units were removed).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -254,9 +260,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
             }
             Ok(())
         }
-        Command::Prune { model_file, method, sparsity, scope, variant, finetune_epochs, gradual_epochs, out, common } => {
+        Command::Prune { model_file, method, sparsity, scope, variant, finetune_epochs, gradual_epochs, finetune_lr, finetune_batch, out, common } => {
             let spec = PruneSpec { method, sparsity, scope, variant };
-            prune_cmd(&model_file, spec, finetune_epochs, gradual_epochs, out.as_deref(), &common)
+            prune_cmd(&model_file, spec, finetune_epochs, gradual_epochs, (finetune_lr, finetune_batch), out.as_deref(), &common)
         }
         Command::Sweep { model_file, model, epochs, methods, sparsities, scope, variant, finetune_epochs, out_dir, common } => {
             let config = SweepConfig { methods, sparsities, scope, variant, finetune_epochs };
@@ -266,25 +272,35 @@ fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
-fn prune_cmd(model_file: &std::path::Path, spec: PruneSpec, finetune_epochs: usize, gradual_epochs: Option<usize>, out: Option<&std::path::Path>, common: &Common) -> Result<(), CliError> {
+fn prune_cmd(model_file: &std::path::Path, spec: PruneSpec, finetune_epochs: usize, gradual_epochs: Option<usize>, (finetune_lr, finetune_batch): (Option<f64>, Option<usize>), out: Option<&std::path::Path>, common: &Common) -> Result<(), CliError> {
     let device = device(common.device)?;
     // Everything that can fail on input is checked before any work or any write.
     let file = ModelFile::load(model_file)?;
     let data = if finetune_epochs > 0 || gradual_epochs.is_some() { FashionMnist::load_dir(&common.data)? } else { FashionMnist { train: Dataset::new(vec![], vec![])?, test: Dataset::load_split(&common.data, false)? } };
     let dense = &file.weights;
     let kind = dense.arch.kind();
+    let tune = |epochs| {
+        let mut c = finetune_config(kind, epochs);
+        if let Some(lr) = finetune_lr {
+            c.lr = lr;
+        }
+        if let Some(b) = finetune_batch {
+            c.batch_size = b;
+        }
+        c
+    };
     let before = block_on(train::evaluate(&Model::from_weights(dense, &device)?, &data.test, 1000, &device))?;
     let mut obs = CliObserver::new(common.json);
     let t = web_time::Instant::now();
     let (weights, mask) = match gradual_epochs {
-        Some(n) => match block_on(gradual(dense, spec, &data.train, finetune_config(kind, n), &device, &mut obs))? {
+        Some(n) => match block_on(gradual(dense, spec, &data.train, tune(n), &device, &mut obs))? {
             Some(r) => r,
             None => return Err(CliError::Usage("cancelled; nothing written".into())),
         },
         None => {
             let p = pruning::prune(dense, spec);
             if finetune_epochs > 0 {
-                match block_on(finetune(&p.weights, &p.mask, &data.train, finetune_config(kind, finetune_epochs), &device, &mut obs))? {
+                match block_on(finetune(&p.weights, &p.mask, &data.train, tune(finetune_epochs), &device, &mut obs))? {
                     Some(w) => (w, p.mask),
                     None => return Err(CliError::Usage("cancelled; nothing written".into())),
                 }

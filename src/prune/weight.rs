@@ -16,6 +16,10 @@ pub enum Scope {
     Global,
     /// Each hidden kernel loses the same share.
     Layer,
+    /// Layer-adaptive magnitude pruning (LAMP, Lee et al. 2021): one global ranking of
+    /// w² / (sum of w'² over the same layer's weights at least as large). Scale-free across
+    /// layers, so no layer is emptied at extreme sparsity. Needs a sort within each layer.
+    Lamp,
 }
 
 /// Marks the ⌊k/100 · n⌋ smallest-magnitude weights of the hidden layers' kernels (not biases,
@@ -29,6 +33,26 @@ pub fn weight_mask(weights: &Weights, sparsity: Sparsity, scope: Scope) -> Mask 
             let mut all: Vec<(f32, u32, u32)> = Vec::with_capacity(hidden.clone().map(|i| weights.layers[i].weight.len()).sum());
             for li in hidden {
                 all.extend(weights.layers[li].weight.values.iter().enumerate().map(|(i, v)| (v.abs(), li as u32, i as u32)));
+            }
+            for (_, li, i) in smallest(&mut all, sparsity) {
+                mask.layers[*li as usize].weight[*i as usize] = false;
+            }
+        }
+        Scope::Lamp => {
+            let mut all: Vec<(f32, u32, u32)> = Vec::new();
+            for li in hidden {
+                let values = &weights.layers[li].weight.values;
+                let mut order: Vec<u32> = (0..values.len() as u32).collect();
+                order.sort_unstable_by(|&a, &b| values[a as usize].abs().total_cmp(&values[b as usize].abs()).then(a.cmp(&b)));
+                // Suffix sums of w², accumulated in f64 so the tail of a million small terms is exact enough.
+                let mut tail = 0.0f64;
+                let mut scores = vec![0.0f32; values.len()];
+                for &i in order.iter().rev() {
+                    let sq = (values[i as usize] as f64).powi(2);
+                    tail += sq;
+                    scores[i as usize] = if tail > 0.0 { (sq / tail) as f32 } else { 0.0 };
+                }
+                all.extend(scores.into_iter().enumerate().map(|(i, s)| (s, li as u32, i as u32)));
             }
             for (_, li, i) in smallest(&mut all, sparsity) {
                 mask.layers[*li as usize].weight[*i as usize] = false;
@@ -107,6 +131,24 @@ mod tests {
                 if *keep { min_kept = min_kept.min(v.abs()) } else { max_removed = max_removed.max(v.abs()) }
             }
         }
+        assert!(max_removed <= min_kept);
+    }
+
+    #[test]
+    fn lamp_removes_exactly_the_floor_and_spares_every_layer() {
+        // Layer 1's weights are 1000× smaller: global magnitude empties it, LAMP does not.
+        let w = weights_with(&[9, 6], |li, i| (1 + i % 13) as f32 * if li == 1 { 1e-3 } else { 1.0 });
+        let hidden_n: usize = w.layers[..2].iter().map(|l| l.weight.len()).sum();
+        let k = Sparsity::new(90.0).unwrap();
+        let lamp = weight_mask(&w, k, Scope::Lamp);
+        assert_eq!(lamp.removed(), 90 * hidden_n / 100);
+        assert!(lamp.layers[1].weight.iter().any(|k| *k));
+        let global = weight_mask(&w, k, Scope::Global);
+        assert!(global.layers[1].weight.iter().all(|k| !*k));
+        // Within a layer LAMP still removes smaller weights first.
+        let vals = &w.layers[0].weight.values;
+        let max_removed = vals.iter().zip(&lamp.layers[0].weight).filter(|(_, k)| !**k).map(|(v, _)| v.abs()).fold(0.0, f32::max);
+        let min_kept = vals.iter().zip(&lamp.layers[0].weight).filter(|(_, k)| **k).map(|(v, _)| v.abs()).fold(f32::MAX, f32::min);
         assert!(max_removed <= min_kept);
     }
 
