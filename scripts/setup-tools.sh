@@ -94,9 +94,7 @@ install_wasm_target() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# --web only.
-# TODO(web): once the browser build and the wasm tests land, run these by default
-# (drop the --web guard below) and have scripts/test.sh run `wasm-pack build` / `wasm-pack test`.
+# --web only: the browser build and its tests.
 
 # wasm-pack 0.15.x (cargo install, ~4 min on 2 cores).
 install_wasm_pack() {
@@ -137,8 +135,11 @@ install_browser_tools() {
   [[ -x /usr/bin/chromium ]]     || missing+=(chromium)
   [[ -x /usr/bin/chromedriver ]] || missing+=(chromium-driver)
   command -v wasm-opt >/dev/null 2>&1 || missing+=(binaryen)
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
   if [[ ${#missing[@]} -eq 0 ]]; then
-    log "chromium, chromedriver and wasm-opt already installed"
+    log "chromium, chromedriver, wasm-opt, node, npm and curl already installed"
   else
     apt_install "${missing[@]}"
   fi
@@ -151,6 +152,10 @@ if [[ $WEB -eq 1 ]]; then
   install_browser_tools
   install_wasm_pack
   install_wasm_bindgen_cli
+  if [[ -f "$ROOT/package-lock.json" ]]; then
+    log "npm ci (front-end libraries and playwright-core, from package-lock.json)"
+    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
 fi
 bash "$ROOT/scripts/setup-data.sh"
 log "done"

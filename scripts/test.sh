@@ -3,10 +3,13 @@
 #
 #   bash scripts/test.sh
 #
-# 1. scripts/setup-tools.sh  (toolchain pieces; skipped when present)
-# 2. scripts/setup-data.sh   (real Fashion-MNIST into www/data/, verified)
-# 3. cargo test --release    (native)
-# 4. cargo check --target wasm32-unknown-unknown --lib
+#  1. scripts/setup-tools.sh --web   (wasm32 target, wasm-pack, wasm-bindgen-cli, chromium,
+#                                      chromedriver, binaryen, npm packages; skipped when present)
+#  2. scripts/setup-data.sh          (real Fashion-MNIST into www/data/, verified)
+#  3. cargo test --release           (native: engine, pruning, CLI)
+#  4. scripts/build-web.sh           (the wasm bundle and vendored libraries into www/)
+#  5. wasm-pack test --headless --chrome --release   (tests/web.rs in Chromium: CPU and WebGPU)
+#  6. tests/e2e/page.test.mjs        (Playwright against the page served by `prunelab serve`)
 # Builds go to $CARGO_TARGET_DIR (default ~/.cache/prunelab-target), outside the clone, so fresh
 # clones on one machine reuse them. Stops at the first failing step.
 set -euo pipefail
@@ -17,6 +20,7 @@ cd "$ROOT"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/prunelab-target}"
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 mkdir -p -- "$CARGO_TARGET_DIR"
+PRUNELAB="$CARGO_TARGET_DIR/release/prunelab"
 
 START=$SECONDS
 step() {
@@ -29,10 +33,38 @@ step() {
   printf '<== ok (%ds): %s\n' "$((SECONDS - t0))" "$*"
 }
 
+wasm_tests() {
+  # The same release settings as the bundle, so the two share their dependency builds.
+  # shellcheck source=scripts/wasm-env.sh
+  source scripts/wasm-env.sh
+  "$PRUNELAB" subset --train 320 --test 200 --out www/data/subset
+  CHROMEDRIVER=/usr/bin/chromedriver \
+  WASM_BINDGEN_TEST_TIMEOUT=600 \
+  WASM_BINDGEN_TEST_WEBDRIVER_JSON="$ROOT/tests/webdriver.json" \
+    wasm-pack test --headless --chrome --release --mode no-install -- --test web
+}
+
+e2e_tests() {
+  local port=${PRUNELAB_TEST_PORT:-8181} pid rc=0
+  "$PRUNELAB" serve --port "$port" --root www &
+  pid=$!
+  # shellcheck disable=SC2064
+  trap "kill $pid 2>/dev/null || true" RETURN
+  for _ in $(seq 50); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && break
+    sleep 0.2
+  done
+  PRUNELAB_URL="http://127.0.0.1:$port" node tests/e2e/page.test.mjs || rc=$?
+  return "$rc"
+}
+
 echo "prunelab tests: repo $ROOT, CARGO_TARGET_DIR=$CARGO_TARGET_DIR"
-step bash scripts/setup-tools.sh
+step bash scripts/setup-tools.sh --web
 step bash scripts/setup-data.sh
 step cargo test --release
-step cargo check --target wasm32-unknown-unknown --lib
+step cargo build --release --bin prunelab
+step bash scripts/build-web.sh
+step wasm_tests
+step e2e_tests
 
 printf '\nprunelab tests: all steps passed (%ds)\n' "$((SECONDS - START))"

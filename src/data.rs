@@ -169,6 +169,22 @@ impl Dataset {
         self.labels.len()
     }
 
+    /// The dataset as raw IDX files (images, labels): the inverse of `from_idx`, used to cut
+    /// small real subsets for the browser tests.
+    pub fn to_idx(&self) -> (Vec<u8>, Vec<u8>) {
+        let n = (self.len() as u32).to_be_bytes();
+        let side = (IMAGE_SIDE as u32).to_be_bytes();
+        let mut images = Vec::with_capacity(16 + self.images.len());
+        for part in [&MAGIC_IMAGES.to_be_bytes()[..], &n, &side, &side, &self.images] {
+            images.extend_from_slice(part);
+        }
+        let mut labels = Vec::with_capacity(8 + self.labels.len());
+        for part in [&MAGIC_LABELS.to_be_bytes()[..], &n, &self.labels] {
+            labels.extend_from_slice(part);
+        }
+        (images, labels)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.labels.is_empty()
     }
@@ -341,12 +357,15 @@ mod files {
     use super::*;
     use std::path::{Path, PathBuf};
 
-    /// Where `scripts/setup-data.sh` puts the data and the page serves it from; `PRUNELAB_DATA`
-    /// overrides.
+    /// Where `scripts/setup-data.sh` puts the data and the page serves it from: `PRUNELAB_DATA`
+    /// if set, else `www/data` under the current directory when it exists (a binary may have
+    /// been built from another checkout), else the one beside the crate that built this binary.
     pub fn default_data_dir() -> PathBuf {
-        std::env::var_os("PRUNELAB_DATA")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("www").join("data"))
+        if let Some(dir) = std::env::var_os("PRUNELAB_DATA") {
+            return PathBuf::from(dir);
+        }
+        let here = Path::new("www").join("data");
+        if here.is_dir() { here } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("www").join("data") }
     }
 
     /// Reads `dir/name.gz`, or `dir/name` when there is no gzipped copy.
@@ -398,6 +417,13 @@ mod tests {
         b.extend_from_slice(&(labels.len() as u32).to_be_bytes());
         b.extend_from_slice(labels);
         b
+    }
+
+    #[test]
+    fn to_idx_is_the_inverse_of_from_idx() {
+        let (images, labels) = (idx_images(3, 7), idx_labels(&[1, 2, 9]));
+        let d = Dataset::from_idx("i", &images, "l", &labels).unwrap();
+        assert_eq!(d.to_idx(), (images, labels));
     }
 
     fn gzip(bytes: &[u8]) -> Vec<u8> {

@@ -10,6 +10,8 @@ pub mod model;
 pub mod prune;
 pub mod sweep;
 pub mod train;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 
 /// Runs a future to completion on the current thread. The engine is async for the browser's
 /// sake; natively, on the CPU backends, its futures are ready at once.

@@ -69,7 +69,9 @@ pub enum Recipe {
     /// The report's Keras recipe: Adam 1e-3, batch 32, constant rate, ε = 1e-7, Keras' default
     /// per-epoch shuffling.
     Report,
-    /// Ours: AdamW with weight decay, batch 64 (MLP) or 32 (CNN), warm-up and cosine decay.
+    /// Ours: AdamW with weight decay, batch 64, warm-up and cosine decay; the CNN, slowed by its
+    /// heavy dropout, gets a 3× higher peak rate (measured: 91.1 % against 90.95 % at 2e-3,
+    /// batch 32).
     Default,
 }
 
@@ -88,8 +90,8 @@ impl Recipe {
             },
             Recipe::Default => TrainConfig {
                 epochs,
-                batch_size: if kind == ModelKind::Mlp { 64 } else { 32 },
-                lr: if kind == ModelKind::Mlp { 1e-3 } else { 2e-3 },
+                batch_size: 64,
+                lr: if kind == ModelKind::Mlp { 1e-3 } else { 3e-3 },
                 weight_decay: 5e-4,
                 epsilon: 1e-8,
                 schedule: Schedule::Cosine { warmup: 0.02 },
@@ -111,6 +113,10 @@ pub enum TrainError {
     Diverged(f32, usize, usize),
     #[error("the device failed: {0}")]
     Device(String),
+    #[error(transparent)]
+    Model(#[from] crate::model::ModelError),
+    #[error("an image must have 784 values (28×28) in [0, 1], got {0}")]
+    BadImage(String),
 }
 
 impl TrainConfig {
@@ -249,6 +255,19 @@ pub async fn evaluate(model: &Model, data: &Dataset, batch_size: usize, device: 
     })
 }
 
+/// Class probabilities of one 28×28 image given as 784 values in [0, 1] (0 = black background).
+pub async fn classify(model: &Model, pixels: &[f32], device: &Device) -> Result<Vec<f32>, TrainError> {
+    if pixels.len() != IMAGE_PIXELS {
+        return Err(TrainError::BadImage(format!("{} values", pixels.len())));
+    }
+    if let Some(v) = pixels.iter().find(|v| !(0.0..=1.0).contains(*v)) {
+        return Err(TrainError::BadImage(format!("a value of {v}")));
+    }
+    let plain = device.clone().without_autodiff();
+    let logits = read_f32(model.valid().forward(crate::model::image_tensor(pixels, &plain))).await?;
+    Ok(softmax(&logits))
+}
+
 /// Index of the largest value (the first on ties).
 pub fn argmax(row: &[f32]) -> usize {
     row.iter().enumerate().fold(0, |best, (i, v)| if *v > row[best] { i } else { best })
@@ -303,6 +322,20 @@ impl Trainer {
 
     /// Runs one epoch. Returns `None` when cancelled (the model keeps what it learned so far).
     pub async fn run_epoch<O: Observer>(&mut self, data: &Dataset, validation: Option<&Dataset>, obs: &mut O) -> Result<Option<EpochSummary>, TrainError> {
+        self.run_epoch_pruning(data, validation, obs, 0, &mut |_, _| None).await
+    }
+
+    /// Runs one epoch, calling `reprune(current weights, k)` before the k-th of `steps` equal
+    /// slices of its batches (k = 0..steps); a mask it returns replaces the current one. This lets
+    /// gradual pruning take many small steps inside a single epoch.
+    pub async fn run_epoch_pruning<O: Observer>(
+        &mut self,
+        data: &Dataset,
+        validation: Option<&Dataset>,
+        obs: &mut O,
+        steps: usize,
+        reprune: &mut dyn FnMut(&crate::model::Weights, usize) -> Option<crate::prune::Mask>,
+    ) -> Result<Option<EpochSummary>, TrainError> {
         if data.is_empty() {
             return Err(TrainError::EmptyDataset);
         }
@@ -316,6 +349,12 @@ impl Trainer {
         for (b, batch) in batches.enumerate() {
             if obs.cancelled() {
                 return Ok(None);
+            }
+            if steps > 0 && (b * steps) % nb < steps {
+                let current = self.model().to_weights().await?;
+                if let Some(mask) = reprune(&current, b * steps / nb) {
+                    self.set_mask(&mask);
+                }
             }
             let lr = cfg.schedule.lr(cfg.lr, self.step, self.total_steps);
             let (x, y) = batch_tensors(&batch, &self.device);

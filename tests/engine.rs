@@ -88,10 +88,12 @@ fn the_cnn_trains_a_few_batches() {
     let d = data();
     let device = Device::flex();
     let train_set = d.train.take(640);
-    let mut trainer = Trainer::fresh(&Arch::report(ModelKind::Cnn), Recipe::Default.config(ModelKind::Cnn, 1), &device, 640).unwrap();
+    let cfg = Recipe::Default.config(ModelKind::Cnn, 1);
+    let batches = 640usize.div_ceil(cfg.batch_size);
+    let mut trainer = Trainer::fresh(&Arch::report(ModelKind::Cnn), cfg, &device, 640).unwrap();
     let mut losses = Losses(Vec::new());
     block_on(trainer.run(&train_set, None, &mut losses)).unwrap();
-    assert_eq!(losses.0.len(), 20);
+    assert_eq!(losses.0.len(), batches);
     assert!(losses.0.iter().all(|l| l.is_finite()));
     let eval = block_on(train::evaluate(&trainer.into_model(), &d.test.take(500), 250, &device)).unwrap();
     assert!(eval.accuracy > 0.4, "{}", eval.accuracy);

@@ -33,7 +33,7 @@ fn pruned_weights_stay_zero_through_finetuning() {
     let dense = trained_small(&d, &device);
     for method in [Method::Weight, Method::Neuron] {
         let p = prune(&dense, spec(method, 80.0));
-        let tuned = block_on(finetune(&p.weights, &p.mask, &d.train.take(640), finetune_config(ModelKind::Mlp, 1), &device, &mut Quiet)).unwrap().unwrap();
+        let tuned = block_on(finetune(&p.weights, &p.mask, &d.train.take(640), finetune_config(ModelKind::Mlp, 1, Sparsity::new(50.0).unwrap()), &device, &mut Quiet)).unwrap().unwrap();
         let mut changed = false;
         for ((lt, lm), lp) in tuned.layers.iter().zip(&p.mask.layers).zip(&p.weights.layers) {
             for ((v, keep), before) in lt.weight.values.iter().zip(&lm.weight).zip(&lp.weight.values) {
@@ -94,11 +94,14 @@ fn gradual_pruning_reaches_the_target_exactly() {
     let dense = trained_small(&d, &device);
     assert!(cubic_sparsity(Sparsity::new(90.0).unwrap(), 1, 3).percent() < 90.0);
     assert_eq!(cubic_sparsity(Sparsity::new(90.0).unwrap(), 3, 3).percent(), 90.0);
-    let (w, mask) = block_on(gradual(&dense, spec(Method::Weight, 90.0), &d.train.take(320), finetune_config(ModelKind::Mlp, 3), &device, &mut Quiet)).unwrap().unwrap();
-    let hidden: usize = w.layers[..2].iter().map(|l| l.weight.len()).sum();
-    assert_eq!(mask.removed(), 90 * hidden / 100);
-    let zeros_in_hidden: usize = w.layers[..2].iter().map(|l| l.weight.len() - l.weight.count_nonzero()).sum();
-    assert_eq!(zeros_in_hidden, 90 * hidden / 100);
+    // Three epochs of one step each, and one epoch of five steps (pruning inside the epoch).
+    for (epochs, steps) in [(3, 1), (1, 5)] {
+        let (w, mask) = block_on(gradual(&dense, spec(Method::Weight, 90.0), steps, &d.train.take(320), finetune_config(ModelKind::Mlp, epochs, Sparsity::new(90.0).unwrap()), &device, &mut Quiet)).unwrap().unwrap();
+        let hidden: usize = w.layers[..2].iter().map(|l| l.weight.len()).sum();
+        assert_eq!(mask.removed(), 90 * hidden / 100);
+        let zeros_in_hidden: usize = w.layers[..2].iter().map(|l| l.weight.len() - l.weight.count_nonzero()).sum();
+        assert_eq!(zeros_in_hidden, 90 * hidden / 100);
+    }
 }
 
 #[test]

@@ -107,7 +107,7 @@ pub async fn sweep<O: Observer>(
             let t = Instant::now();
             if config.finetune_epochs > 0 && sparsity.percent() > 0.0 {
                 let train = train.ok_or(crate::train::TrainError::EmptyDataset)?;
-                let cfg = finetune_config(trained.arch.kind(), config.finetune_epochs);
+                let cfg = finetune_config(trained.arch.kind(), config.finetune_epochs, sparsity);
                 match finetune(&weights, &pruned.mask, train, cfg, device, obs).await? {
                     Some(w) => weights = w,
                     None => {

@@ -17,6 +17,8 @@ use prunelab::sweep::{self, SweepConfig};
 use prunelab::train::{self, BatchProgress, EpochSummary, Evaluation, Observer, Recipe, Trainer};
 use prunelab::{block_on, data};
 
+mod serve;
+
 #[derive(Parser)]
 #[command(name = "prunelab", version, about = "Train, prune and benchmark the Fashion-MNIST networks of the pruning report")]
 struct Cli {
@@ -46,6 +48,25 @@ struct Common {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve the browser lab (www/) on http://127.0.0.1:PORT/.
+    Serve {
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// The folder to serve (default: www/ under the current directory, else beside the crate).
+        #[arg(long)]
+        root: Option<PathBuf>,
+    },
+    /// Write the first N training and M test images as raw IDX files (for the browser tests).
+    Subset {
+        #[arg(long, default_value_t = 2000)]
+        train: usize,
+        #[arg(long, default_value_t = 1000)]
+        test: usize,
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Train the MLP or the CNN, evaluate it on the test set and save it.
     Train {
         #[arg(long, value_enum)]
@@ -105,6 +126,9 @@ enum Command {
         /// Instead of one-shot pruning, prune gradually over N epochs of training (cubic schedule).
         #[arg(long)]
         gradual_epochs: Option<usize>,
+        /// With --gradual-epochs: pruning steps inside each epoch (cubic schedule over all steps).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        prune_steps: u32,
         /// Learning rate of fine-tuning (default: see `finetune_config`).
         #[arg(long)]
         finetune_lr: Option<f64>,
@@ -260,19 +284,35 @@ fn run(cli: Cli) -> Result<(), CliError> {
             }
             Ok(())
         }
-        Command::Prune { model_file, method, sparsity, scope, variant, finetune_epochs, gradual_epochs, finetune_lr, finetune_batch, out, common } => {
+        Command::Prune { model_file, method, sparsity, scope, variant, finetune_epochs, gradual_epochs, prune_steps, finetune_lr, finetune_batch, out, common } => {
             let spec = PruneSpec { method, sparsity, scope, variant };
-            prune_cmd(&model_file, spec, finetune_epochs, gradual_epochs, (finetune_lr, finetune_batch), out.as_deref(), &common)
+            prune_cmd(&model_file, spec, finetune_epochs, gradual_epochs.map(|e| (e, prune_steps as usize)), (finetune_lr, finetune_batch), out.as_deref(), &common)
         }
         Command::Sweep { model_file, model, epochs, methods, sparsities, scope, variant, finetune_epochs, out_dir, common } => {
             let config = SweepConfig { methods, sparsities, scope, variant, finetune_epochs };
             sweep_cmd(model_file.as_deref(), model, epochs, config, &out_dir, &common)
         }
         Command::Bench { steps, common } => bench(steps, &common),
+        Command::Subset { train, test, out, common } => {
+            let data = FashionMnist::load_dir(&common.data)?;
+            let io = |e: std::io::Error| CliError::Io { path: out.display().to_string(), message: e.to_string() };
+            std::fs::create_dir_all(&out).map_err(io)?;
+            for (set, n, images, labels) in [(&data.train, train, data::TRAIN_IMAGES, data::TRAIN_LABELS), (&data.test, test, data::TEST_IMAGES, data::TEST_LABELS)] {
+                let (i, l) = set.take(n).to_idx();
+                std::fs::write(out.join(images), i).map_err(io)?;
+                std::fs::write(out.join(labels), l).map_err(io)?;
+            }
+            println!("wrote {} training and {} test images to {}", train.min(data.train.len()), test.min(data.test.len()), out.display());
+            Ok(())
+        }
+        Command::Serve { port, root } => {
+            let root = root.unwrap_or_else(|| if std::path::Path::new("www").is_dir() { "www".into() } else { PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www") });
+            serve::serve(&root, port).map_err(|e| CliError::Io { path: root.display().to_string(), message: e.to_string() })
+        }
     }
 }
 
-fn prune_cmd(model_file: &std::path::Path, spec: PruneSpec, finetune_epochs: usize, gradual_epochs: Option<usize>, (finetune_lr, finetune_batch): (Option<f64>, Option<usize>), out: Option<&std::path::Path>, common: &Common) -> Result<(), CliError> {
+fn prune_cmd(model_file: &std::path::Path, spec: PruneSpec, finetune_epochs: usize, gradual_epochs: Option<(usize, usize)>, (finetune_lr, finetune_batch): (Option<f64>, Option<usize>), out: Option<&std::path::Path>, common: &Common) -> Result<(), CliError> {
     let device = device(common.device)?;
     // Everything that can fail on input is checked before any work or any write.
     let file = ModelFile::load(model_file)?;
@@ -280,7 +320,7 @@ fn prune_cmd(model_file: &std::path::Path, spec: PruneSpec, finetune_epochs: usi
     let dense = &file.weights;
     let kind = dense.arch.kind();
     let tune = |epochs| {
-        let mut c = finetune_config(kind, epochs);
+        let mut c = finetune_config(kind, epochs, spec.sparsity);
         if let Some(lr) = finetune_lr {
             c.lr = lr;
         }
@@ -293,7 +333,7 @@ fn prune_cmd(model_file: &std::path::Path, spec: PruneSpec, finetune_epochs: usi
     let mut obs = CliObserver::new(common.json);
     let t = web_time::Instant::now();
     let (weights, mask) = match gradual_epochs {
-        Some(n) => match block_on(gradual(dense, spec, &data.train, tune(n), &device, &mut obs))? {
+        Some((n, steps)) => match block_on(gradual(dense, spec, steps, &data.train, tune(n), &device, &mut obs))? {
             Some(r) => r,
             None => return Err(CliError::Usage("cancelled; nothing written".into())),
         },
@@ -319,7 +359,7 @@ fn prune_cmd(model_file: &std::path::Path, spec: PruneSpec, finetune_epochs: usi
     let (dense_ms, compact_ms) = (inference_ms(&model, &data.test, &device)?, inference_ms(&small, &data.test, &device)?);
     let sizes = pruning::sparse_sizes(&weights);
     let j = serde_json::json!({
-        "spec": spec, "finetune_epochs": finetune_epochs, "gradual_epochs": gradual_epochs, "seconds": prune_seconds,
+        "spec": spec, "finetune_epochs": finetune_epochs, "gradual_epochs": gradual_epochs.map(|g| g.0), "prune_steps": gradual_epochs.map(|g| g.1), "seconds": prune_seconds,
         "accuracy_before": before.accuracy, "accuracy_after": after.accuracy, "loss_after": after.loss,
         "params": weights.num_params(), "nonzero_params": weights.count_nonzero(), "removed_by_mask": mask.removed(),
         "layers": pruning::layer_stats(&weights), "sparse_sizes": sizes,
@@ -352,9 +392,10 @@ fn prune_cmd(model_file: &std::path::Path, spec: PruneSpec, finetune_epochs: usi
     Ok(())
 }
 
-fn describe_tuning(finetune: usize, gradual: Option<usize>) -> String {
+fn describe_tuning(finetune: usize, gradual: Option<(usize, usize)>) -> String {
     match gradual {
-        Some(n) => format!("gradual over {n} epochs"),
+        Some((n, 1)) => format!("gradual over {n} epochs"),
+        Some((n, steps)) => format!("gradual over {n} epochs, {steps} steps each"),
         None if finetune > 0 => format!("one-shot, {finetune} epochs fine-tuning"),
         None => "one-shot".into(),
     }

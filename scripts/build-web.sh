@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Build the browser bundle: the wasm Lab (wasm-pack → pkg/, copied to www/pkg/) and the
+# vendored front-end libraries (npm → www/vendor/). Both outputs are git-ignored.
+#
+#   bash scripts/build-web.sh
+#
+# Needs the tools from `bash scripts/setup-tools.sh --web`. The release profile is tuned for
+# size here (fat LTO, one codegen unit), only for the wasm build: native builds stay fast.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+cd "$ROOT"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/prunelab-target}"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+# shellcheck source=scripts/wasm-env.sh
+source scripts/wasm-env.sh
+
+t0=$SECONDS
+wasm-pack build --target web --release --mode no-install --out-dir pkg --out-name prunelab
+mkdir -p www/pkg
+cp pkg/prunelab.js pkg/prunelab_bg.wasm pkg/prunelab.d.ts www/pkg/
+raw=$(stat -c %s www/pkg/prunelab_bg.wasm)
+gz=$(gzip -9 -c www/pkg/prunelab_bg.wasm | wc -c)
+printf 'build-web: www/pkg/prunelab_bg.wasm %d bytes (%d gzipped) in %ds\n' "$raw" "$gz" "$((SECONDS - t0))"
+
+if [[ -f scripts/vendor-web.sh ]]; then
+  bash scripts/vendor-web.sh
+fi

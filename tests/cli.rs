@@ -1,0 +1,81 @@
+//! The CLI on bad input: a clear error, a non-zero exit, and nothing written.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use burn::tensor::Device;
+use prunelab::block_on;
+use prunelab::model::Arch;
+use prunelab::model::file::{Precision, encode};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("prunelab-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A small valid model file (an MLP with one hidden layer of 4 units).
+fn model_file(dir: &Path) -> PathBuf {
+    let w = block_on(Arch::Mlp { hidden: vec![4] }.init(&Device::flex()).to_weights()).unwrap();
+    let path = dir.join("small.plab");
+    std::fs::write(&path, encode(&w, &serde_json::Value::Null, Precision::F32)).unwrap();
+    path
+}
+
+/// Runs `prunelab args…` and returns (success, stderr).
+fn run(args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_prunelab")).args(args).output().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn bad_sparsities_and_methods_are_refused_and_nothing_is_written() {
+    let dir = scratch("sparsity");
+    let model = model_file(&dir);
+    let out = dir.join("pruned.plab");
+    let (m, o) = (model.to_str().unwrap(), out.to_str().unwrap());
+    for (method, k, expect) in [
+        ("weight", "NaN", "sparsity"),
+        ("weight", "-1", "sparsity"),
+        ("neuron", "150", "sparsity"),
+        ("weight", "lots", "sparsity"),
+        ("magic", "50", "magic"),
+    ] {
+        let (ok, err) = run(&["prune", "--model-file", m, "--method", method, "--sparsity", k, "--out", o]);
+        assert!(!ok, "{method} {k} was accepted");
+        assert!(err.to_lowercase().contains(expect), "{method} {k}: {err}");
+        assert!(!out.exists(), "{method} {k} wrote a file");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn missing_or_mismatched_model_files_are_refused() {
+    let dir = scratch("files");
+    let out = dir.join("pruned.plab");
+    let o = out.to_str().unwrap();
+    let missing = dir.join("nope.plab");
+    let (ok, err) = run(&["prune", "--model-file", missing.to_str().unwrap(), "--method", "weight", "--sparsity", "50", "--out", o]);
+    assert!(!ok && err.contains("nope.plab"), "{err}");
+
+    // A file whose header names another architecture than its tensors have.
+    let mut w = block_on(Arch::Mlp { hidden: vec![4] }.init(&Device::flex()).to_weights()).unwrap();
+    w.arch = Arch::Mlp { hidden: vec![5] };
+    let mismatched = dir.join("mismatched.plab");
+    std::fs::write(&mismatched, encode(&w, &serde_json::Value::Null, Precision::F32)).unwrap();
+    // A truncated file and a file that is not a model at all.
+    let good = std::fs::read(model_file(&dir)).unwrap();
+    let truncated = dir.join("truncated.plab");
+    std::fs::write(&truncated, &good[..good.len() - 10]).unwrap();
+    let text = dir.join("text.plab");
+    std::fs::write(&text, "hello").unwrap();
+    for bad in [&mismatched, &truncated, &text] {
+        let (ok, err) = run(&["prune", "--model-file", bad.to_str().unwrap(), "--method", "neuron", "--sparsity", "50", "--out", o]);
+        assert!(!ok, "{} was accepted", bad.display());
+        assert!(err.starts_with("prunelab: error:") && err.len() > 25, "{}: {err}", bad.display());
+        assert!(!out.exists());
+        let (ok, _) = run(&["eval", "--model-file", bad.to_str().unwrap()]);
+        assert!(!ok);
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
