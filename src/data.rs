@@ -398,7 +398,7 @@ mod files {
 #[cfg(not(target_arch = "wasm32"))]
 pub use files::{default_data_dir, read_idx_file};
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

@@ -443,7 +443,7 @@ pub struct TrainReport {
     pub cancelled: bool,
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

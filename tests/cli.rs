@@ -1,5 +1,7 @@
 //! The CLI on bad input: a clear error, a non-zero exit, and nothing written.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

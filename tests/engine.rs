@@ -1,5 +1,7 @@
 //! The engine on the real Fashion-MNIST files (installed by `scripts/setup-data.sh`).
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use burn::tensor::Device;
 use prunelab::block_on;
 use prunelab::data::{Dataset, FashionMnist, default_data_dir};

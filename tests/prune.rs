@@ -1,6 +1,8 @@
 //! Pruning on real Fashion-MNIST images: masks survive training, compaction is exact, sweeps
 //! record what they promise.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use burn::tensor::Device;
 use prunelab::block_on;
 use prunelab::data::{FashionMnist, IMAGE_PIXELS, default_data_dir};

@@ -317,7 +317,7 @@ pub fn image_tensor(pixels: &[f32], device: &Device) -> Tensor<2> {
     Tensor::from_data(TensorData::new(pixels.to_vec(), [pixels.len() / IMAGE_PIXELS, IMAGE_PIXELS]), device)
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

@@ -100,7 +100,7 @@ pub fn sparse_sizes(weights: &Weights) -> SparseSizes {
     SparseSizes { params, nonzero, dense_bytes: params * 4, bitmask_bytes: params.div_ceil(8) + nonzero * 4, csr_bytes }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::block_on;

@@ -99,7 +99,7 @@ pub async fn gradual<O: Observer>(
     Ok(Some((trainer.into_model().to_weights().await?, mask)))
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::model::ModelKind;

@@ -197,7 +197,7 @@ pub enum PruneError {
     MaskMismatch(String),
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

@@ -87,7 +87,7 @@ pub fn neuron_prune(weights: &Weights, sparsity: Sparsity, variant: Variant) -> 
     NeuronPruning { mask, removed }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::model::{Arch, HostTensor, Layer};

@@ -81,7 +81,7 @@ fn smallest(items: &mut [(f32, u32, u32)], sparsity: Sparsity) -> &[(f32, u32, u
     &items[..m]
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::model::{Arch, HostTensor, Layer};

@@ -118,7 +118,12 @@ pub async fn sweep<O: Observer>(
             }
             let finetune_ms = t.elapsed().as_secs_f64() * 1e3;
             let t = Instant::now();
-            let model = Model::from_weights(&weights, device)?;
+            // Removed units are evaluated as absent: the compacted network gives the same outputs
+            // (tests/prune.rs) for a fraction of the work.
+            let model = match (method, config.variant) {
+                (Method::Neuron, Variant::Full) => Model::from_weights(&crate::prune::compact(&weights).weights, device)?,
+                _ => Model::from_weights(&weights, device)?,
+            };
             let eval = evaluate(&model, test, 1000, device).await?;
             let point = SweepPoint {
                 method,

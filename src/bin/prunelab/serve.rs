@@ -118,7 +118,7 @@ fn respond(stream: &mut TcpStream, status: u16, kind: &str, body: &[u8], head_on
     stream.flush()
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 
