@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Build the browser bundle: the wasm Lab (wasm-pack → pkg/, copied to www/pkg/) and the
-# vendored front-end libraries (npm → www/vendor/). Both outputs are git-ignored.
+# Build the browser bundle: the vendored front-end libraries (npm → www/vendor/) and the wasm
+# Lab (wasm-pack → pkg/, optimised by wasm-opt, copied to www/pkg/). Both are git-ignored.
 #
 #   bash scripts/build-web.sh
 #
@@ -15,14 +15,17 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 # shellcheck source=scripts/wasm-env.sh
 source scripts/wasm-env.sh
 
+bash scripts/vendor-web.sh   # npm packages: uPlot for the page, binaryen's wasm-opt for below
+
 t0=$SECONDS
 wasm-pack build --target web --release --mode no-install --out-dir pkg --out-name prunelab
+# wasm-opt from npm's binaryen (see Cargo.toml for why not Debian's): about 4 minutes here.
+# The features are those rustc's wasm32 target emits, plus SIMD (.cargo/config.toml).
+node_modules/.bin/wasm-opt pkg/prunelab_bg.wasm -O3 -o pkg/prunelab_bg.wasm \
+  --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-mutable-globals --enable-reference-types --enable-multivalue
 mkdir -p www/pkg
 cp pkg/prunelab.js pkg/prunelab_bg.wasm pkg/prunelab.d.ts www/pkg/
 raw=$(stat -c %s www/pkg/prunelab_bg.wasm)
 gz=$(gzip -9 -c www/pkg/prunelab_bg.wasm | wc -c)
 printf 'build-web: www/pkg/prunelab_bg.wasm %d bytes (%d gzipped) in %ds\n' "$raw" "$gz" "$((SECONDS - t0))"
-
-if [[ -f scripts/vendor-web.sh ]]; then
-  bash scripts/vendor-web.sh
-fi

@@ -5,7 +5,7 @@
 #
 #   bash scripts/setup-tools.sh          # Rust wasm32 target + Fashion-MNIST data
 #   bash scripts/setup-tools.sh --web    # ... plus the browser toolchain: wasm-pack,
-#                                        #     wasm-bindgen-cli, chromium, chromedriver, binaryen
+#                                        #     wasm-bindgen-cli, chromium, chromedriver, node and npm packages
 #
 # Assumes a Rust toolchain installed with rustup (the version in Cargo.toml's rust-version or newer).
 set -euo pipefail
@@ -127,19 +127,18 @@ install_wasm_bindgen_cli() {
   fi
 }
 
-# Debian's chromium + chromedriver (headless browser tests) and binaryen (wasm-opt, used by
-# wasm-pack from PATH; its own binaryen download fails without internet).
+# Debian's chromium + chromedriver (headless browser tests), node and npm (Playwright, uPlot and
+# binaryen's wasm-opt come from npm; Debian 12's own wasm-opt breaks the bundle, see Cargo.toml).
 # Note: on Ubuntu the chromium packages are snap wrappers; Debian's are real .debs.
 install_browser_tools() {
   local missing=()
   [[ -x /usr/bin/chromium ]]     || missing+=(chromium)
   [[ -x /usr/bin/chromedriver ]] || missing+=(chromium-driver)
-  command -v wasm-opt >/dev/null 2>&1 || missing+=(binaryen)
   command -v node >/dev/null 2>&1 || missing+=(nodejs)
   command -v npm >/dev/null 2>&1 || missing+=(npm)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
   if [[ ${#missing[@]} -eq 0 ]]; then
-    log "chromium, chromedriver, wasm-opt, node, npm and curl already installed"
+    log "chromium, chromedriver, node, npm and curl already installed"
   else
     apt_install "${missing[@]}"
   fi

@@ -76,7 +76,7 @@ export interface LabOptions { backend?: "auto" | "webgpu" | "cpu" }
 export interface BackendInfo { backend: "webgpu" | "cpu"; reason: string; adapter?: string }
 export interface DatasetFiles { trainImages: Uint8Array; trainLabels: Uint8Array; testImages: Uint8Array; testLabels: Uint8Array }
 export interface DatasetInfo { train: number; test: number; class_names: string[] }
-export interface TrainOptions { model: "mlp" | "cnn"; epochs?: number; batchSize?: number; lr?: number; limit?: number; recipe?: "default" | "report"; seed?: number }
+export interface TrainOptions { model: "mlp" | "cnn"; epochs?: number; batchSize?: number; lr?: number; limit?: number; recipe?: "default" | "report"; seed?: number; evaluate?: boolean }
 export interface Evaluation { loss: number; accuracy: number; per_class_accuracy: number[]; confusion: number[][]; predictions?: number[]; seconds: number }
 export interface TrainResult { arch: string; params: number; epochs: object[]; cancelled: boolean; evaluation?: Evaluation; seconds: number }
 export interface PruneOptions { scope?: "global" | "layer" | "lamp"; variant?: "full" | "report" }
@@ -144,18 +144,26 @@ struct BackendInfo {
 
 thread_local! {
     /// burn's wgpu runtime initialises once per page; later Labs reuse its device.
-    static WEBGPU: RefCell<Option<(Device, String)>> = const { RefCell::new(None) };
+    static WEBGPU: RefCell<Option<Device>> = const { RefCell::new(None) };
+}
+
+fn set(obj: &JsValue, key: &str, value: &JsValue) -> Result<(), LabError> {
+    Reflect::set(obj, &JsValue::from_str(key), value).map(|_| ()).map_err(|e| LabError::Js(format!("{e:?}")))
 }
 
 fn get(obj: &JsValue, key: &str) -> JsValue {
     Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// Asks the browser for a WebGPU adapter, then initialises burn-wgpu on it.
-async fn webgpu() -> Result<(Device, String), LabError> {
-    if let Some(found) = WEBGPU.with(|w| w.borrow().clone()) {
-        return Ok(found);
-    }
+/// What the browser's WebGPU adapter is.
+struct Adapter {
+    name: String,
+    /// A software rasteriser (SwiftShader and the like): far slower than our CPU backend.
+    fallback: bool,
+}
+
+/// Asks the browser for a WebGPU adapter, without starting burn on it.
+async fn adapter() -> Result<Adapter, LabError> {
     let gpu = get(&get(&js_sys::global(), "navigator"), "gpu");
     if gpu.is_undefined() || gpu.is_null() {
         return Err(LabError::NoWebGpu("this browser has no navigator.gpu".into()));
@@ -173,21 +181,39 @@ async fn webgpu() -> Result<(Device, String), LabError> {
         .filter_map(|k| get(&info, k).as_string().filter(|s| !s.is_empty()))
         .collect::<Vec<_>>()
         .join(" ");
+    let fallback = [get(&info, "isFallbackAdapter"), get(&adapter, "isFallbackAdapter")].iter().any(|v| v.as_bool() == Some(true))
+        || name.to_lowercase().contains("swiftshader");
+    Ok(Adapter { name, fallback })
+}
+
+/// Starts burn-wgpu on the browser's adapter (once per page; later Labs share the device).
+async fn webgpu() -> Result<Device, LabError> {
+    if let Some(device) = WEBGPU.with(|w| w.borrow().clone()) {
+        return Ok(device);
+    }
     let device = Device::wgpu_options().init_async().await.map_err(|e| LabError::NoWebGpu(format!("burn-wgpu could not start: {e}")))?;
-    WEBGPU.with(|w| *w.borrow_mut() = Some((device.clone(), name.clone())));
-    Ok((device, name))
+    WEBGPU.with(|w| *w.borrow_mut() = Some(device.clone()));
+    Ok(device)
 }
 
 async fn pick_device(choice: BackendChoice) -> Result<(Device, BackendInfo), LabError> {
     let cpu = |reason: String| (Device::flex(), BackendInfo { backend: "cpu", reason, adapter: None });
+    let gpu = |device, reason: &str, a: Adapter| (device, BackendInfo { backend: "webgpu", reason: reason.into(), adapter: Some(a.name) });
     match choice {
         BackendChoice::Cpu => Ok(cpu("the CPU backend (burn flex) was asked for".into())),
         BackendChoice::Webgpu => {
-            let (device, name) = webgpu().await?;
-            Ok((device, BackendInfo { backend: "webgpu", reason: "WebGPU was asked for".into(), adapter: Some(name) }))
+            let a = adapter().await?;
+            Ok(gpu(webgpu().await?, "WebGPU was asked for", a))
         }
-        BackendChoice::Auto => match webgpu().await {
-            Ok((device, name)) => Ok((device, BackendInfo { backend: "webgpu", reason: "a WebGPU adapter is available".into(), adapter: Some(name) })),
+        BackendChoice::Auto => match adapter().await {
+            Ok(a) if a.fallback => Ok(cpu(format!(
+                "the only WebGPU adapter ({}) is a software fallback, slower than the CPU backend (burn flex); ask for WebGPU to use it anyway",
+                a.name
+            ))),
+            Ok(a) => match webgpu().await {
+                Ok(device) => Ok(gpu(device, "a WebGPU adapter is available", a)),
+                Err(e) => Ok(cpu(format!("{e}; using the CPU backend (burn flex)"))),
+            },
             Err(e) => Ok(cpu(format!("{e}; using the CPU backend (burn flex)"))),
         },
     }
@@ -326,6 +352,8 @@ struct TrainOptions {
     limit: Option<usize>,
     recipe: Option<Recipe>,
     seed: Option<u64>,
+    /// Evaluate on the test set afterwards (default true; a benchmark may skip it).
+    evaluate: Option<bool>,
 }
 
 #[derive(Serialize)]
@@ -495,7 +523,9 @@ impl Lab {
             let mut result = TrainResult { arch: model.arch().describe(), params: model.arch().num_params(), epochs: report.epochs, cancelled: report.cancelled, evaluation: None, seconds: 0.0 };
             if !report.cancelled {
                 let weights = model.to_weights().await?;
-                result.evaluation = train::evaluate(&model, &data.test, 500, &inner.device).await.map(Some)?;
+                if o.evaluate.unwrap_or(true) {
+                    result.evaluation = Some(train::evaluate(&model, &data.test, 500, &inner.device).await?);
+                }
                 inner.set_dense(weights, model);
             }
             result.seconds = start.elapsed().as_secs_f64();
@@ -696,14 +726,22 @@ impl Lab {
     }
 
     /// A test image (784 bytes, 0 = background) with its label.
-    #[wasm_bindgen(js_name = testImage, unchecked_return_type = "{pixels: number[], label: number, class_name: string}")]
+    #[wasm_bindgen(js_name = testImage, unchecked_return_type = "{pixels: Uint8Array, label: number, class_name: string}")]
     pub fn test_image(&self, index: usize) -> JsResult {
         let data = self.inner.data()?;
         if index >= data.test.len() {
             return Err(LabError::Options(format!("test image {index} does not exist (there are {})", data.test.len())));
         }
         let label = data.test.label(index);
-        to_js(&serde_json::json!({"pixels": data.test.image(index), "label": label, "class_name": CLASS_NAMES[label as usize]}))
+        let obj = to_js(&serde_json::json!({"label": label, "class_name": CLASS_NAMES[label as usize]}))?;
+        set(&obj, "pixels", &Uint8Array::from(data.test.image(index)))?;
+        Ok(obj)
+    }
+
+    /// The labels of the whole test set, in order (to compare with `evaluate().predictions`).
+    #[wasm_bindgen(js_name = testLabels)]
+    pub fn test_labels(&self) -> Result<Vec<u8>, LabError> {
+        Ok(self.inner.data()?.test.labels().to_vec())
     }
 
     /// The first `per_class` test images of each class: indices, labels, and their pixels
@@ -718,7 +756,7 @@ impl Lab {
         let pixels: Vec<u8> = indices.iter().flat_map(|&i| data.test.image(i).iter().copied()).collect();
         let labels: Vec<u8> = indices.iter().map(|&i| data.test.label(i)).collect();
         let obj = to_js(&serde_json::json!({"indices": indices, "labels": labels}))?;
-        Reflect::set(&obj, &"pixels".into(), &Uint8Array::from(pixels.as_slice())).map_err(|e| LabError::Js(format!("{e:?}")))?;
+        set(&obj, "pixels", &Uint8Array::from(pixels.as_slice()))?;
         Ok(obj)
     }
 
@@ -763,7 +801,9 @@ impl Lab {
             }
         });
         let data = s.data.as_ref().map(|d| serde_json::json!({"train": d.train.len(), "test": d.test.len()}));
-        to_js(&serde_json::json!({"backend": self.inner.backend.backend, "data": data, "model": model, "busy": self.inner.busy.get()}))
+        // The network in use differs from `model.arch` after `compact`.
+        let in_use = s.model.as_ref().map(|m| m.arch().describe());
+        to_js(&serde_json::json!({"backend": self.inner.backend.backend, "data": data, "model": model, "in_use": in_use, "busy": self.inner.busy.get()}))
     }
 }
 

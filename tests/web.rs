@@ -156,6 +156,15 @@ async fn workflow(backend: &str, train_limit: usize) {
     assert!(field(&lab.info().unwrap(), "model.pruned").is_null());
 }
 
+/// Headless Chromium's only adapter is SwiftShader, a software fallback: `auto` takes the CPU.
+#[wasm_bindgen_test]
+async fn auto_prefers_the_cpu_to_a_software_gpu() {
+    let lab = Lab::open(obj(&[("backend", "auto".into())])).await.unwrap();
+    let info = lab.backend().unwrap();
+    assert_eq!(field(&info, "backend").as_string().unwrap(), "cpu");
+    assert!(field(&info, "reason").as_string().unwrap().contains("fallback"));
+}
+
 #[wasm_bindgen_test]
 async fn the_lab_works_on_the_cpu_backend() {
     workflow("cpu", 320).await;

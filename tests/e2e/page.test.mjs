@@ -1,0 +1,253 @@
+// End-to-end test of Prune Lab's page in headless Chromium (playwright-core, the system's
+// /usr/bin/chromium; no browser download). Serves nothing itself: serve www/ first, e.g.
+//
+//   python3 -m http.server 8080 --bind 127.0.0.1 --directory www &
+//   PRUNELAB_URL=http://127.0.0.1:8080 node tests/e2e/page.test.mjs     (or: npm run test:e2e)
+//
+// Uses the CPU backend (?backend=cpu). Prints one line per check, saves screenshots into
+// docs/screenshots/ and docs/, and exits non-zero when any check fails.
+
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SHOTS = join(ROOT, 'docs', 'screenshots');
+const base = (process.env.PRUNELAB_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
+const origin = new URL(base).origin;
+const MIN = 60_000;
+
+let passed = 0;
+let failed = 0;
+async function check(name, fn) {
+  const t0 = Date.now();
+  try {
+    const detail = await fn();
+    passed++;
+    console.log(`ok   ${name}${detail ? `: ${detail}` : ''} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    return true;
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${name}: ${e.message.split('\n')[0]} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    return false;
+  }
+}
+function assert(ok, message) {
+  if (!ok) throw new Error(message);
+}
+
+const state = (page) => page.evaluate(() => window.pruneLab.state);
+/** Waits until fn(state) is true in the page; on timeout, says what the state was. */
+async function until(page, fn, timeout, what) {
+  try {
+    await page.waitForFunction(fn, null, { timeout, polling: 250 });
+  } catch {
+    const s = await page.evaluate(() => window.pruneLab?.state).catch(() => null);
+    const errors = s ? ['header', 'data', 'train', 'prune', 'draw'].map((p) => s[p]?.error).filter(Boolean) : [];
+    throw new Error(`timed out after ${timeout / 1000} s waiting for ${what}${errors.length ? `; page errors: ${errors.join(' | ')}` : ''}`);
+  }
+}
+
+/** Drags a T-shirt outline across the drawing pad with the mouse. */
+async function drawShirt(page) {
+  const pad = page.locator('#pad');
+  await pad.scrollIntoViewIfNeeded();
+  const box = await pad.boundingBox();
+  const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
+  const path = [[0.35, 0.15], [0.65, 0.15], [0.9, 0.35], [0.78, 0.45], [0.72, 0.4], [0.72, 0.88], [0.28, 0.88], [0.28, 0.4], [0.22, 0.45], [0.1, 0.35], [0.35, 0.15], [0.5, 0.5], [0.4, 0.8]];
+  await page.mouse.move(...at(path[0]));
+  await page.mouse.down();
+  for (const p of path.slice(1)) await page.mouse.move(...at(p), { steps: 6 });
+  await page.mouse.up();
+}
+
+/** Draws, then checks the 10 probabilities of the drawing sum to 1. */
+async function drawAndClassify(page) {
+  const before = (await state(page)).draw.classified;
+  await drawShirt(page);
+  await until(page, (n) => window.pruneLab.state.draw.classified > n && window.pruneLab.state.draw.source?.kind === 'drawing', 60_000, 'a classification of the drawing');
+  await page.waitForTimeout(400); // let the debounced final classification land
+  const s = await state(page);
+  assert(s.draw.classified > before, 'the drawing was not classified');
+  const probs = s.draw.probs;
+  assert(Array.isArray(probs) && probs.length === 10, `expected 10 probabilities, got ${JSON.stringify(probs)}`);
+  const sum = probs.reduce((a, b) => a + b, 0);
+  assert(Math.abs(sum - 1) <= 1e-3, `probabilities sum to ${sum}`);
+  assert(probs.every((p) => p >= 0 && p <= 1), 'a probability is outside [0, 1]');
+  const best = probs.indexOf(Math.max(...probs));
+  return `sum ${sum.toFixed(5)}, top class ${s.classNames[best]} (${(probs[best] * 100).toFixed(1)} %)`;
+}
+
+await mkdir(SHOTS, { recursive: true });
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--enable-unsafe-webgpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'],
+});
+const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+const foreign = [];
+const pageErrors = [];
+context.on('request', (r) => {
+  const url = r.url();
+  if (!/^(data|blob):/.test(url) && new URL(url).origin !== origin) foreign.push(url);
+});
+
+try {
+  const page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && console.error(`  [page console] ${m.text()}`));
+
+  const started = await check('the page starts the lab on the CPU backend', async () => {
+    await page.goto(`${base}/?backend=cpu`);
+    await until(page, () => window.pruneLab?.state.ready || window.pruneLab?.state.startError, 2 * MIN, 'the lab to start');
+    const failure = await page.evaluate(() => window.pruneLab.state.startError);
+    assert(!failure, `the lab did not start: ${failure}`);
+    const name = await page.textContent('#backend-name');
+    assert(name === 'CPU', `header says backend ${name}`);
+    const s = await state(page);
+    return `backend ${name}: ${s.backend.reason}; default model: ${s.defaultModel.ok ? 'loaded' : s.defaultModel.error}`;
+  });
+  if (!started) throw new Error('the page did not start; later checks skipped');
+
+  await check('the dataset streams with visible progress to 100 %', async () => {
+    await until(page, () => !['idle', 'loading'].includes(window.pruneLab.state.data.status), 3 * MIN, 'the dataset');
+    const s = await state(page);
+    assert(s.data.status === 'loaded', `data ${s.data.status}: ${s.data.error}`);
+    const bars = await page.$$eval('#data-progress progress', (ps) => ps.map((p) => ({ value: p.value, max: p.max })));
+    assert(bars.length === 4, `expected 4 progress bars, found ${bars.length}`);
+    assert(bars.every((b) => b.max > 1 && b.value >= b.max), `progress bars not full: ${JSON.stringify(bars)}`);
+    assert(s.data.events > 8, `only ${s.data.events} progress events`);
+    const samples = await page.locator('#samples canvas').count();
+    assert(samples >= 10, `only ${samples} sample images`);
+    await page.locator('#panel-data').screenshot({ path: join(SHOTS, 'data.png') });
+    return `${s.data.info.train} + ${s.data.info.test} images, ${s.data.events} progress events, ${samples} samples drawn`;
+  });
+
+  await check('a short MLP training run shows a falling loss curve', async () => {
+    await page.selectOption('#train-model', 'mlp');
+    await page.fill('#train-epochs', '1');
+    await page.fill('#train-batch', '50');
+    await page.fill('#train-limit', '1000');
+    await page.fill('#train-lr', '');
+    await page.click('#train-start');
+    await until(page, () => !['idle', 'running'].includes(window.pruneLab.state.train.status), 5 * MIN, 'training');
+    const s = await state(page);
+    assert(s.train.status === 'done', `training ${s.train.status}: ${s.train.error}`);
+    const loss = s.train.curve.loss;
+    assert(loss.length >= 15, `only ${loss.length} loss points`);
+    const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const [first, last] = [mean(loss.slice(0, 4)), mean(loss.slice(-4))];
+    assert(last < first, `loss did not fall: ${first.toFixed(3)} → ${last.toFixed(3)}`);
+    const plotted = Number(await page.getAttribute('#train-chart', 'data-points'));
+    assert(plotted === loss.length, `chart shows ${plotted} of ${loss.length} points`);
+    assert(await page.isVisible('#train-confusion'), 'no confusion matrix');
+    const missed = await page.locator('#train-missed canvas').count();
+    assert(missed > 0, 'no misclassified images shown');
+    await page.locator('#panel-train').screenshot({ path: join(SHOTS, 'train.png') });
+    return `${loss.length} batches, loss ${first.toFixed(3)} → ${last.toFixed(3)}, test accuracy ${(s.train.result.evaluation.accuracy * 100).toFixed(1)} %`;
+  });
+
+  await check('neuron pruning at 50 % prunes, then compacts to a smaller model', async () => {
+    await page.check('input[name="prune-method"][value="neuron"]');
+    await page.$eval('#prune-sparsity', (el) => {
+      el.value = '50';
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await page.fill('#prune-ft', '0');
+    await page.click('#prune-start');
+    await until(page, () => !['idle', 'running'].includes(window.pruneLab.state.prune.status), 3 * MIN, 'pruning');
+    const s = await state(page);
+    assert(s.prune.status === 'done' && s.prune.result, `pruning ${s.prune.status}: ${s.prune.error}`);
+    const c = s.prune.compact;
+    assert(c && c.params < c.dense_params, `no smaller compacted model: ${JSON.stringify(c)}`);
+    return `accuracy ${(s.prune.result.accuracy * 100).toFixed(1)} %, ${c.dense_arch} → ${c.arch}, ${c.speedup.toFixed(2)}× faster`;
+  });
+
+  await check('a sweep puts 10 points per method on the chart', async () => {
+    await page.click('#sweep-start');
+    await until(page, () => !['idle', 'running'].includes(window.pruneLab.state.sweep.status), 10 * MIN, 'the sweep');
+    const s = await state(page);
+    assert(s.sweep.status === 'done', `sweep ${s.sweep.status}: ${s.sweep.error}`);
+    const w = Number(await page.getAttribute('#sweep-chart', 'data-weight-points'));
+    const n = Number(await page.getAttribute('#sweep-chart', 'data-neuron-points'));
+    assert(w === 10 && n === 10, `chart has ${w} weight and ${n} neuron points`);
+    const rows = await page.locator('#sweep-table tbody tr').count();
+    assert(rows === 10, `table has ${rows} rows`);
+    await page.locator('#panel-prune').screenshot({ path: join(SHOTS, 'prune.png') });
+    return `${w} + ${n} points in ${s.sweep.result.seconds.toFixed(1)} s; ${await page.textContent('#sweep-pearson')}`;
+  });
+
+  await check('reset returns to the dense model', async () => {
+    await page.click('#prune-reset');
+    await until(page, () => !window.pruneLab.state.busy && !window.pruneLab.state.model?.model?.pruned, 60_000, 'the reset');
+    const line = await page.textContent('#model-line');
+    assert(!line.includes('pruned'), `model line still says pruned: ${line}`);
+    return line;
+  });
+
+  await check('a drawn shape gets 10 probabilities summing to 1', async () => {
+    const detail = await drawAndClassify(page);
+    await page.locator('#panel-draw').screenshot({ path: join(SHOTS, 'draw.png') });
+    return detail;
+  });
+
+  await check('full-page screenshots at 1280 and 360 px, no horizontal scroll at 360 px', async () => {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(ROOT, 'docs', 'page-1280.png'), fullPage: true });
+    await page.setViewportSize({ width: 360, height: 800 });
+    await page.waitForTimeout(600);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    await page.screenshot({ path: join(ROOT, 'docs', 'page-360.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    assert(width <= 360, `the page is ${width} px wide at a 360 px viewport`);
+    return 'docs/page-1280.png, docs/page-360.png';
+  });
+
+  await check('?embed=draw shows the drawing pad alone, and it classifies', async () => {
+    const embed = await context.newPage();
+    embed.on('pageerror', (e) => pageErrors.push(e.message));
+    await embed.setViewportSize({ width: 420, height: 760 });
+    await embed.goto(`${base}/?embed=draw&backend=cpu`);
+    await until(embed, () => window.pruneLab?.state.ready, 2 * MIN, 'the lab to start');
+    const visible = await embed.evaluate(() => [...document.querySelectorAll('main > section')].filter((s) => !s.hidden).map((s) => s.id));
+    assert(visible.join() === 'panel-draw', `visible panels: ${visible.join()}`);
+    assert(!(await embed.isVisible('header.site')), 'the header is shown');
+    const detail = await drawAndClassify(embed);
+    await embed.close();
+    return detail;
+  });
+
+  await check('a corrupt data file is named in an error, and the pad still classifies', async () => {
+    const bad = await context.newPage();
+    bad.on('pageerror', (e) => pageErrors.push(e.message));
+    await bad.route('**/data/t10k-labels-idx1-ubyte.gz', (route) =>
+      route.fulfill({ status: 200, contentType: 'application/gzip', body: Buffer.from('this is not a gzip file, nor an IDX file; '.repeat(40)) }),
+    );
+    await bad.goto(`${base}/?backend=cpu`);
+    await until(bad, () => window.pruneLab?.state.data.status === 'error', 3 * MIN, 'the data error');
+    const text = await bad.textContent('#data-error');
+    assert(await bad.isVisible('#data-error'), 'the error is not visible');
+    assert(text.includes('t10k-labels-idx1-ubyte') && text.includes('bash scripts/setup-data.sh'), `the error does not name the file and the fix: ${text}`);
+    const detail = await drawAndClassify(bad);
+    await bad.locator('#panel-data').screenshot({ path: join(SHOTS, 'data-error.png') });
+    await bad.close();
+    return `"${text.slice(0, 90)}…"; ${detail}`;
+  });
+
+  await check('no request left the origin', async () => {
+    assert(foreign.length === 0, `requests to other origins: ${foreign.slice(0, 5).join(', ')}`);
+    return `all requests to ${origin}`;
+  });
+
+  await check('no uncaught errors in the page', async () => {
+    assert(pageErrors.length === 0, pageErrors.slice(0, 3).join(' | '));
+  });
+} catch (e) {
+  failed++;
+  console.log(`FAIL ${e.message}`);
+} finally {
+  await browser.close();
+}
+
+console.log(`\ne2e: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
