@@ -81,3 +81,10 @@ fn missing_or_mismatched_model_files_are_refused() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn the_unbuilt_cpu_backend_is_a_clear_error() {
+    let (ok, err) = run(&["bench", "--device", "cpu"]);
+    assert!(!ok);
+    assert!(err.contains("--device flex"), "{err}");
+}

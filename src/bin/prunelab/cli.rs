@@ -32,6 +32,8 @@ enum DeviceChoice {
     Flex,
     /// burn-wgpu (Vulkan/Metal natively); needs the `wgpu` feature and a GPU.
     Wgpu,
+    /// burn's CubeCL CPU backend: not built in (see README, Results).
+    Cpu,
 }
 
 #[derive(clap::Args)]
@@ -470,6 +472,9 @@ fn device(choice: DeviceChoice) -> Result<Device, CliError> {
         DeviceChoice::Wgpu => Ok(Device::wgpu(Default::default())),
         #[cfg(not(feature = "wgpu"))]
         DeviceChoice::Wgpu => Err(CliError::Usage("this build has no wgpu backend: rebuild with `--features wgpu`".into())),
+        DeviceChoice::Cpu => Err(CliError::Usage(
+            "burn's CubeCL `cpu` backend is not built in: its build downloads a prebuilt LLVM, which this project's machines cannot reach; use --device flex".into(),
+        )),
     }
 }
 
