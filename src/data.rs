@@ -358,14 +358,16 @@ mod files {
     use std::path::{Path, PathBuf};
 
     /// Where `scripts/setup-data.sh` puts the data and the page serves it from: `PRUNELAB_DATA`
-    /// if set, else `www/data` under the current directory when it exists (a binary may have
-    /// been built from another checkout), else the one beside the crate that built this binary.
+    /// if set, else `project_dir("www/data")`.
     pub fn default_data_dir() -> PathBuf {
-        if let Some(dir) = std::env::var_os("PRUNELAB_DATA") {
-            return PathBuf::from(dir);
-        }
-        let here = Path::new("www").join("data");
-        if here.is_dir() { here } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("www").join("data") }
+        std::env::var_os("PRUNELAB_DATA").map(PathBuf::from).unwrap_or_else(|| project_dir("www/data"))
+    }
+
+    /// A folder of the project: under the current directory when it exists there (a binary
+    /// may have been built from another checkout), else beside the crate that built this binary.
+    pub fn project_dir(relative: &str) -> PathBuf {
+        let here = Path::new(relative);
+        if here.is_dir() { here.to_path_buf() } else { Path::new(env!("CARGO_MANIFEST_DIR")).join(relative) }
     }
 
     /// Reads `dir/name.gz`, or `dir/name` when there is no gzipped copy.
@@ -396,7 +398,7 @@ mod files {
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-pub use files::{default_data_dir, read_idx_file};
+pub use files::{default_data_dir, project_dir, read_idx_file};
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {

@@ -120,6 +120,15 @@ pub enum TrainError {
 }
 
 impl TrainConfig {
+    /// The config with the caller's learning rate, batch size and seed where given, in place of
+    /// the recipe's.
+    pub fn with(mut self, lr: Option<f64>, batch_size: Option<usize>, seed: Option<u64>) -> Self {
+        self.lr = lr.unwrap_or(self.lr);
+        self.batch_size = batch_size.unwrap_or(self.batch_size);
+        self.seed = seed.unwrap_or(self.seed);
+        self
+    }
+
     pub fn validate(&self) -> Result<(), TrainError> {
         let bad = |m: String| Err(TrainError::BadConfig(m));
         if self.epochs == 0 || self.epochs > 1000 {

@@ -293,6 +293,13 @@ impl Inner {
         s.model = Some(Rc::new(model));
     }
 
+    /// Makes `pruned` (run as `model`) the network in use; the dense weights stay for `reset`.
+    fn set_pruned(&self, pruned: Pruned, model: Model) {
+        let mut s = self.state.borrow_mut();
+        s.pruned = Some(pruned);
+        s.model = Some(Rc::new(model));
+    }
+
     /// Evaluates on the test set when one is loaded.
     async fn evaluate(&self, model: &Model) -> Result<Option<Evaluation>, LabError> {
         let Some(data) = self.state.borrow().data.clone() else { return Ok(None) };
@@ -504,16 +511,7 @@ impl Lab {
             let o: TrainOptions = self::options(options)?;
             let kind = o.model.ok_or_else(|| LabError::Options("say which model to train: \"mlp\" or \"cnn\"".into()))?;
             let data = inner.data()?;
-            let mut cfg = o.recipe.unwrap_or(Recipe::Default).config(kind, o.epochs.unwrap_or(1));
-            if let Some(b) = o.batch_size {
-                cfg.batch_size = b;
-            }
-            if let Some(lr) = o.lr {
-                cfg.lr = lr;
-            }
-            if let Some(seed) = o.seed {
-                cfg.seed = seed;
-            }
+            let cfg = o.recipe.unwrap_or(Recipe::Default).config(kind, o.epochs.unwrap_or(1)).with(o.lr, o.batch_size, o.seed);
             cfg.validate()?;
             let train_set = first(&data.train, o.limit)?;
             let mut trainer = Trainer::fresh(&Arch::report(kind), cfg, &inner.device, train_set.len())?;
@@ -580,13 +578,7 @@ impl Lab {
                 (p.weights.clone(), p.mask.clone(), p.spec, p.finetune_epochs)
             };
             let data = inner.data()?;
-            let mut cfg = finetune_config(weights.arch.kind(), epochs, spec.sparsity);
-            if let Some(lr) = o.lr {
-                cfg.lr = lr;
-            }
-            if let Some(b) = o.batch_size {
-                cfg.batch_size = b;
-            }
+            let cfg = finetune_config(weights.arch.kind(), epochs, spec.sparsity).with(o.lr, o.batch_size, None);
             let train_set = first(&data.train, o.limit)?;
             let mut obs = WebObserver::new(&inner, on_progress);
             let t = Instant::now();
@@ -596,10 +588,7 @@ impl Lab {
             let ms = t.elapsed().as_secs_f64() * 1e3;
             let model = Model::from_weights(&tuned, &inner.device)?;
             let result = prune_result(&inner, spec, &tuned, &mask, ms, &model).await?;
-            let mut s = inner.state.borrow_mut();
-            s.pruned = Some(Pruned { weights: Rc::new(tuned), mask, spec, finetune_epochs: done + epochs });
-            s.model = Some(Rc::new(model));
-            drop(s);
+            inner.set_pruned(Pruned { weights: Rc::new(tuned), mask, spec, finetune_epochs: done + epochs }, model);
             to_js(&result)
         })
     }
@@ -828,10 +817,7 @@ impl Lab {
             let p = prune::prune(&dense, spec);
             let model = Model::from_weights(&p.weights, &inner.device)?;
             let result = prune_result(&inner, spec, &p.weights, &p.mask, p.prune_ms, &model).await?;
-            let mut s = inner.state.borrow_mut();
-            s.pruned = Some(Pruned { weights: Rc::new(p.weights), mask: Rc::new(p.mask), spec, finetune_epochs: 0 });
-            s.model = Some(Rc::new(model));
-            drop(s);
+            inner.set_pruned(Pruned { weights: Rc::new(p.weights), mask: Rc::new(p.mask), spec, finetune_epochs: 0 }, model);
             to_js(&result)
         })
     }

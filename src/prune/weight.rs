@@ -27,48 +27,39 @@ pub enum Scope {
 /// deterministic. Selection, not sorting: O(n) for 2.4 M weights.
 pub fn weight_mask(weights: &Weights, sparsity: Sparsity, scope: Scope) -> Mask {
     let mut mask = Mask::full(weights);
-    let hidden = weights.hidden_layers();
-    match scope {
-        Scope::Global => {
-            let mut all: Vec<(f32, u32, u32)> = Vec::with_capacity(hidden.clone().map(|i| weights.layers[i].weight.len()).sum());
-            for li in hidden {
-                all.extend(weights.layers[li].weight.values.iter().enumerate().map(|(i, v)| (v.abs(), li as u32, i as u32)));
-            }
-            for (_, li, i) in smallest(&mut all, sparsity) {
-                mask.layers[*li as usize].weight[*i as usize] = false;
-            }
-        }
-        Scope::Lamp => {
-            let mut all: Vec<(f32, u32, u32)> = Vec::new();
-            for li in hidden {
-                let values = &weights.layers[li].weight.values;
-                let mut order: Vec<u32> = (0..values.len() as u32).collect();
-                order.sort_unstable_by(|&a, &b| values[a as usize].abs().total_cmp(&values[b as usize].abs()).then(a.cmp(&b)));
-                // Suffix sums of w², accumulated in f64 so the tail of a million small terms is exact enough.
-                let mut tail = 0.0f64;
-                let mut scores = vec![0.0f32; values.len()];
-                for &i in order.iter().rev() {
-                    let sq = (values[i as usize] as f64).powi(2);
-                    tail += sq;
-                    scores[i as usize] = if tail > 0.0 { (sq / tail) as f32 } else { 0.0 };
-                }
-                all.extend(scores.into_iter().enumerate().map(|(i, s)| (s, li as u32, i as u32)));
-            }
-            for (_, li, i) in smallest(&mut all, sparsity) {
-                mask.layers[*li as usize].weight[*i as usize] = false;
-            }
-        }
-        Scope::Layer => {
-            for li in hidden {
-                let mut all: Vec<(f32, u32, u32)> =
-                    weights.layers[li].weight.values.iter().enumerate().map(|(i, v)| (v.abs(), 0, i as u32)).collect();
-                for (_, _, i) in smallest(&mut all, sparsity) {
-                    mask.layers[li].weight[*i as usize] = false;
-                }
-            }
+    // Every hidden-kernel weight as (score, layer, index); the lowest scores go first.
+    let scored = |li: usize| {
+        let values = &weights.layers[li].weight.values;
+        let scores = if scope == Scope::Lamp { lamp_scores(values) } else { values.iter().map(|v| v.abs()).collect() };
+        scores.into_iter().enumerate().map(move |(i, s)| (s, li as u32, i as u32))
+    };
+    // The groups of weights that compete for removal.
+    let groups: Vec<Vec<(f32, u32, u32)>> = match scope {
+        Scope::Global | Scope::Lamp => vec![weights.hidden_layers().flat_map(scored).collect()],
+        Scope::Layer => weights.hidden_layers().map(|li| scored(li).collect()).collect(),
+    };
+    for mut group in groups {
+        for (_, li, i) in smallest(&mut group, sparsity) {
+            mask.layers[*li as usize].weight[*i as usize] = false;
         }
     }
     mask
+}
+
+/// LAMP scores of one layer's weights: w² over the sum of w'² of the weights at least as large.
+/// Needs a sort within the layer.
+fn lamp_scores(values: &[f32]) -> Vec<f32> {
+    let mut order: Vec<u32> = (0..values.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| values[a as usize].abs().total_cmp(&values[b as usize].abs()).then(a.cmp(&b)));
+    // Suffix sums of w², accumulated in f64 so the tail of a million small terms is exact enough.
+    let mut tail = 0.0f64;
+    let mut scores = vec![0.0f32; values.len()];
+    for &i in order.iter().rev() {
+        let sq = (values[i as usize] as f64).powi(2);
+        tail += sq;
+        scores[i as usize] = if tail > 0.0 { (sq / tail) as f32 } else { 0.0 };
+    }
+    scores
 }
 
 /// The ⌊k/100 · n⌋ smallest items by (magnitude, layer, index), in no particular order.

@@ -118,12 +118,10 @@ pub async fn sweep<O: Observer>(
             }
             let finetune_ms = t.elapsed().as_secs_f64() * 1e3;
             let t = Instant::now();
-            // Removed units are evaluated as absent: the compacted network gives the same outputs
-            // (tests/prune.rs) for a fraction of the work.
-            let model = match (method, config.variant) {
-                (Method::Neuron, Variant::Full) => Model::from_weights(&crate::prune::compact(&weights).weights, device)?,
-                _ => Model::from_weights(&weights, device)?,
-            };
+            // Evaluated without its dead units: the compacted network gives the same outputs
+            // (tests/prune.rs) for a fraction of the work after neuron pruning, and whatever
+            // units heavy weight pruning happened to cut off.
+            let model = Model::from_weights(&crate::prune::compact(&weights).weights, device)?;
             let eval = evaluate(&model, test, 1000, device).await?;
             let point = SweepPoint {
                 method,

@@ -212,16 +212,7 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Train { model, recipe, epochs, batch, lr, seed, limit, validation, out, f16, common } => {
-            let mut cfg = recipe.config(model, epochs);
-            if let Some(b) = batch {
-                cfg.batch_size = b;
-            }
-            if let Some(lr) = lr {
-                cfg.lr = lr;
-            }
-            if let Some(s) = seed {
-                cfg.seed = s;
-            }
+            let cfg = recipe.config(model, epochs).with(lr, batch, seed);
             cfg.validate()?;
             let device = device(common.device)?;
             let data = FashionMnist::load_dir(&common.data)?;
@@ -310,7 +301,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Serve { port, root } => {
-            let root = root.unwrap_or_else(|| if std::path::Path::new("www").is_dir() { "www".into() } else { PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www") });
+            let root = root.unwrap_or_else(|| data::project_dir("www"));
             serve::serve(&root, port).map_err(|e| CliError::Io { path: root.display().to_string(), message: e.to_string() })
         }
     }
@@ -323,16 +314,7 @@ fn prune_cmd(model_file: &std::path::Path, spec: PruneSpec, finetune_epochs: usi
     let data = if finetune_epochs > 0 || gradual_epochs.is_some() { FashionMnist::load_dir(&common.data)? } else { FashionMnist { train: Dataset::new(vec![], vec![])?, test: Dataset::load_split(&common.data, false)? } };
     let dense = &file.weights;
     let kind = dense.arch.kind();
-    let tune = |epochs| {
-        let mut c = finetune_config(kind, epochs, spec.sparsity);
-        if let Some(lr) = finetune_lr {
-            c.lr = lr;
-        }
-        if let Some(b) = finetune_batch {
-            c.batch_size = b;
-        }
-        c
-    };
+    let tune = |epochs| finetune_config(kind, epochs, spec.sparsity).with(finetune_lr, finetune_batch, None);
     let before = block_on(train::evaluate(&Model::from_weights(dense, &device)?, &data.test, 1000, &device))?;
     let mut obs = CliObserver::new(common.json);
     let t = web_time::Instant::now();
