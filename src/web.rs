@@ -79,9 +79,9 @@ export interface DatasetInfo { train: number; test: number; class_names: string[
 export interface TrainOptions { model: "mlp" | "cnn"; epochs?: number; batchSize?: number; lr?: number; limit?: number; recipe?: "default" | "report"; seed?: number; evaluate?: boolean }
 export interface Evaluation { loss: number; accuracy: number; per_class_accuracy: number[]; confusion: number[][]; predictions?: number[]; seconds: number }
 export interface TrainResult { arch: string; params: number; epochs: object[]; cancelled: boolean; evaluation?: Evaluation; seconds: number }
-export interface PruneOptions { scope?: "global" | "layer" | "lamp"; variant?: "full" | "report" }
+export interface PruneOptions { scope?: "global" | "layer" | "lamp"; connected?: boolean; variant?: "full" | "report" }
 export interface PruneResult { spec: object; accuracy?: number; loss?: number; nonzero_params: number; total_params: number; prune_ms: number; eval_ms: number; layers: object[]; sparse_sizes: object }
-export interface SweepOptions { methods?: ("weight" | "neuron")[]; sparsities?: number[]; finetuneEpochs?: number; scope?: "global" | "layer" | "lamp"; variant?: "full" | "report" }
+export interface SweepOptions { methods?: ("weight" | "neuron")[]; sparsities?: number[]; finetuneEpochs?: number; scope?: "global" | "layer" | "lamp"; connected?: boolean; variant?: "full" | "report" }
 export interface FineTuneOptions { lr?: number; batchSize?: number; limit?: number }
 export type Progress = { type: "batch" | "epoch" } & Record<string, unknown>;
 "#;
@@ -377,6 +377,7 @@ struct TrainResult {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct PruneOptions {
     scope: Option<Scope>,
+    connected: Option<bool>,
     variant: Option<Variant>,
 }
 
@@ -410,6 +411,7 @@ struct SweepOptions {
     sparsities: Option<Vec<f64>>,
     finetune_epochs: Option<usize>,
     scope: Option<Scope>,
+    connected: Option<bool>,
     variant: Option<Variant>,
 }
 
@@ -616,6 +618,7 @@ impl Lab {
             }
             config.finetune_epochs = o.finetune_epochs.unwrap_or(0);
             config.scope = o.scope.unwrap_or_default();
+            config.connected = o.connected.unwrap_or(false);
             config.variant = o.variant.unwrap_or_default();
             let dense = inner.dense("sweeping")?;
             let data = inner.data()?;
@@ -813,7 +816,7 @@ impl Lab {
             let sparsity = Sparsity::new(k)?;
             let o: PruneOptions = self::options(options)?;
             let dense = inner.dense("pruning")?;
-            let spec = PruneSpec { method, sparsity, scope: o.scope.unwrap_or_default(), variant: o.variant.unwrap_or_default() };
+            let spec = PruneSpec { method, sparsity, scope: o.scope.unwrap_or_default(), connected: o.connected.unwrap_or(false), variant: o.variant.unwrap_or_default() };
             let p = prune::prune(&dense, spec);
             let model = Model::from_weights(&p.weights, &inner.device)?;
             let result = prune_result(&inner, spec, &p.weights, &p.mask, p.prune_ms, &model).await?;

@@ -88,3 +88,19 @@ fn the_unbuilt_cpu_backend_is_a_clear_error() {
     assert!(!ok);
     assert!(err.contains("--device flex"), "{err}");
 }
+
+#[test]
+fn a_gradual_schedule_that_would_unprune_is_refused() {
+    let dir = scratch("schedule");
+    let model = model_file(&dir);
+    let out = dir.join("pruned.plab");
+    let (m, o) = (model.to_str().unwrap(), out.to_str().unwrap());
+    let prune = ["prune", "--model-file", m, "--method", "weight", "--sparsity", "90", "--out", o];
+    let (ok, err) = run(&[&prune[..], &["--gradual-epochs", "1", "--initial-sparsity", "95"]].concat());
+    assert!(!ok && err.contains("initial sparsity"), "{err}");
+    // The schedule's options mean nothing without --gradual-epochs.
+    let (ok, err) = run(&[&prune[..], &["--initial-sparsity", "50"]].concat());
+    assert!(!ok && err.contains("--gradual-epochs"), "{err}");
+    assert!(!out.exists());
+    std::fs::remove_dir_all(dir).unwrap();
+}

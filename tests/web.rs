@@ -118,6 +118,10 @@ async fn workflow(backend: &str, train_limit: usize) {
         assert!(e.contains("sparsity"), "{k}: {e}");
     }
 
+    // Connected weight pruning: the same exact count, the budget kept on input-to-output paths.
+    let pruned = ok(lab.prune_weights(99.0, obj(&[("connected", true.into())]))).await;
+    assert_eq!(num(&pruned, "removed") as usize, HIDDEN_KERNELS * 99 / 100);
+
     // Weight pruning: exactly ⌊0.9·n⌋ of the hidden kernels' weights.
     let pruned = ok(lab.prune_weights(90.0, JsValue::UNDEFINED)).await;
     assert_eq!(num(&pruned, "removed") as usize, HIDDEN_KERNELS * 9 / 10);

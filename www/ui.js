@@ -328,6 +328,7 @@ const method = () => document.querySelector('input[name="prune-method"]:checked'
 function syncPruneControls() {
   const neuron = method() === 'neuron';
   $('prune-scope-label').hidden = neuron;
+  $('prune-connected-label').hidden = neuron;
   $('prune-variant-label').hidden = !neuron;
   $('prune-sparsity-value').textContent = `${$('prune-sparsity').value} %`;
 }
@@ -380,7 +381,7 @@ async function prune(event) {
   $('prune-progress').value = 0;
   $('prune-stats').textContent = `Pruning ${k} % of the ${m === 'weight' ? 'weights' : 'neurons'}…`;
   announce($('prune-stats').textContent);
-  let result = await job('pruning', 'prune', () => (m === 'weight' ? client.pruneWeights(k, { scope: $('prune-scope').value }) : client.pruneNeurons(k, { variant: $('prune-variant').value })));
+  let result = await job('pruning', 'prune', () => (m === 'weight' ? client.pruneWeights(k, { scope: $('prune-scope').value, connected: $('prune-connected').checked }) : client.pruneNeurons(k, { variant: $('prune-variant').value })));
   if (result && ft > 0) {
     showPruneResult(result);
     $('prune-stats').textContent = `Fine-tuning for ${ft} epoch(s)…`;
@@ -428,7 +429,7 @@ async function sweep() {
   const total = REPORT_SPARSITIES.length * 2;
   $('prune-stats').textContent = `Sweeping ${total} points${ft ? ` with ${ft} fine-tuning epoch(s) each` : ''}…`;
   announce($('prune-stats').textContent);
-  const options = { methods: ['weight', 'neuron'], sparsities: REPORT_SPARSITIES, finetuneEpochs: ft, scope: $('prune-scope').value, variant: $('prune-variant').value };
+  const options = { methods: ['weight', 'neuron'], sparsities: REPORT_SPARSITIES, finetuneEpochs: ft, scope: $('prune-scope').value, connected: $('prune-connected').checked, variant: $('prune-variant').value };
   const result = await job('sweep', 'prune', () =>
     client.sweep(
       options,

@@ -19,7 +19,7 @@
 //   loadData {base?: 'data/'} → DatasetInfo (fetches the four files, then lab.loadDataset)
 //   train TrainOptions → TrainResult            cancel → null (not queued: acts at once)
 //   evaluate → Evaluation                       reset → info
-//   pruneWeights {sparsity, scope?} / pruneNeurons {sparsity, variant?} → PruneResult
+//   pruneWeights {sparsity, scope?, connected?} / pruneNeurons {sparsity, variant?} → PruneResult
 //   fineTune {epochs, lr?, batchSize?} → PruneResult
 //   sweep SweepOptions → SweepResult            compact → CompactResult
 //   classify {pixels: Float32Array(784)} → Float32Array(10)
@@ -142,7 +142,7 @@ const calls = {
   train: (o, progress) => needLab().train(clean(o), progress),
   cancel: () => (lab?.cancel(), null),
   evaluate: () => needLab().evaluate(),
-  pruneWeights: (o) => needLab().pruneWeights(o?.sparsity, clean({ scope: o?.scope })),
+  pruneWeights: (o) => needLab().pruneWeights(o?.sparsity, clean({ scope: o?.scope, connected: o?.connected })),
   pruneNeurons: (o) => needLab().pruneNeurons(o?.sparsity, clean({ variant: o?.variant })),
   fineTune: (o, progress) => {
     const { epochs = 1, ...opts } = o ?? {};

@@ -57,6 +57,32 @@ impl Layer {
         self.bias.len()
     }
 
+    /// The (input unit, output unit) that kernel entry `i` connects, where the layer before has
+    /// `prev_units` units (the first layer: pass its input size). After a conv layer a dense
+    /// layer reads the flattened feature map, so each input unit owns `in / prev_units` rows.
+    pub fn edge(&self, i: usize, prev_units: usize) -> (usize, usize) {
+        match self.kind {
+            LayerKind::Dense => {
+                let (rows, out) = (self.weight.shape[0], self.weight.shape[1]);
+                (i / out / (rows / prev_units).max(1), i % out)
+            }
+            LayerKind::Conv => {
+                let kk = self.weight.shape[2] * self.weight.shape[3];
+                let cin = self.weight.shape[1];
+                ((i / kk) % cin, i / (cin * kk))
+            }
+        }
+    }
+
+    /// How many units the layer reads: input pixels or channels for a first layer, otherwise
+    /// the units of the layer before.
+    pub fn input_units(&self) -> usize {
+        match self.kind {
+            LayerKind::Dense => self.weight.shape[0],
+            LayerKind::Conv => self.weight.shape[1],
+        }
+    }
+
     /// Flat indices of the incoming weights of output unit `u`.
     pub fn unit_weight_indices(&self, u: usize) -> Box<dyn Iterator<Item = usize> + '_> {
         match self.kind {

@@ -15,7 +15,7 @@ use crate::model::Weights;
 pub use compact::{Compacted, SparseSizes, compact, sparse_sizes};
 pub use mask::{DeviceMask, Mask};
 pub use neuron::{NeuronPruning, Variant, neuron_prune};
-pub use weight::{Scope, weight_mask};
+pub use weight::{Scope, stranded, weight_mask};
 
 /// A share of weights or units to remove, in percent, always within 0..=100 and finite.
 #[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Serialize, Deserialize)]
@@ -110,6 +110,10 @@ pub struct PruneSpec {
     /// For weight pruning.
     #[serde(default)]
     pub scope: Scope,
+    /// For weight pruning: never keep a weight on no input-to-output path (see
+    /// [`weight_mask`]).
+    #[serde(default)]
+    pub connected: bool,
     /// For neuron pruning.
     #[serde(default)]
     pub variant: Variant,
@@ -118,7 +122,7 @@ pub struct PruneSpec {
 /// The mask `spec` gives for `weights`.
 pub fn prune_mask(weights: &Weights, spec: PruneSpec) -> Mask {
     match spec.method {
-        Method::Weight => weight_mask(weights, spec.sparsity, spec.scope),
+        Method::Weight => weight_mask(weights, spec.sparsity, spec.scope, spec.connected),
         Method::Neuron => neuron_prune(weights, spec.sparsity, spec.variant).mask,
     }
 }

@@ -24,6 +24,9 @@ pub struct SweepConfig {
     pub scope: Scope,
     #[serde(default)]
     pub variant: Variant,
+    /// Weight pruning keeps no stranded weights (see [`crate::prune::weight_mask`]).
+    #[serde(default)]
+    pub connected: bool,
     /// Epochs of fine-tuning after pruning at each point (0: one-shot, as the report did).
     #[serde(default)]
     pub finetune_epochs: usize,
@@ -36,6 +39,7 @@ impl Default for SweepConfig {
             sparsities: REPORT_SPARSITIES.iter().map(|&k| Sparsity::new(k).unwrap()).collect(),
             scope: Scope::Global,
             variant: Variant::Full,
+            connected: false,
             finetune_epochs: 0,
         }
     }
@@ -101,7 +105,7 @@ pub async fn sweep<O: Observer>(
                 cancelled = true;
                 break 'outer;
             }
-            let spec = PruneSpec { method, sparsity, scope: config.scope, variant: config.variant };
+            let spec = PruneSpec { method, sparsity, scope: config.scope, connected: config.connected, variant: config.variant };
             let pruned = prune(trained, spec);
             let mut weights = pruned.weights;
             let t = Instant::now();

@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use prunelab::data::{Dataset, FashionMnist, default_data_dir};
 use prunelab::model::file::{ModelFile, Precision};
 use prunelab::model::{Arch, Model, ModelKind};
-use prunelab::prune::finetune::{finetune, finetune_config, gradual};
+use prunelab::prune::finetune::{CubicSchedule, finetune, finetune_config, gradual};
 use prunelab::prune::{self as pruning, Method, PruneSpec, Scope, Sparsity, Variant};
 use prunelab::sweep::{self, SweepConfig};
 use prunelab::train::{self, BatchProgress, EpochSummary, Evaluation, Observer, Recipe, Trainer};
@@ -54,6 +54,10 @@ struct How {
     /// Weight pruning: one global ranking, one per layer, or LAMP scores.
     #[arg(long, value_enum, default_value = "global")]
     scope: Scope,
+    /// Weight pruning: spend the budget only on weights that lie on an input-to-output path
+    /// (stranded ones go in place of the next-smallest).
+    #[arg(long)]
+    connected: bool,
     /// Neuron pruning: remove units fully, or zero only their inputs as the report did.
     #[arg(long, value_enum, default_value = "full")]
     variant: Variant,
@@ -132,18 +136,26 @@ enum Command {
         sparsity: Sparsity,
         #[command(flatten)]
         how: How,
-        /// Instead of one-shot pruning, prune gradually over N epochs of training (cubic schedule).
+        /// Instead of one-shot pruning, prune gradually over N epochs of training (Zhu & Gupta's
+        /// cubic schedule).
         #[arg(long)]
         gradual_epochs: Option<usize>,
-        /// With --gradual-epochs: pruning steps inside each epoch (cubic schedule over all steps).
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
-        prune_steps: u32,
+        /// With --gradual-epochs: how many equal slices of training the schedule has, each at
+        /// its own sparsity, the last at the target (default: one per epoch).
+        #[arg(long, requires = "gradual_epochs", value_parser = clap::value_parser!(u32).range(1..=1000))]
+        prune_steps: Option<u32>,
+        /// With --gradual-epochs: the sparsity of the first slice (default 0: it trains dense).
+        #[arg(long, requires = "gradual_epochs", default_value = "0")]
+        initial_sparsity: Sparsity,
         /// Learning rate of fine-tuning (default: see `finetune_config`).
         #[arg(long)]
         finetune_lr: Option<f64>,
         /// Batch size of fine-tuning.
         #[arg(long)]
         finetune_batch: Option<usize>,
+        /// Seed of fine-tuning's shuffling (to see how much a result owes to the order of images).
+        #[arg(long)]
+        finetune_seed: Option<u64>,
         /// Save the pruned model here (compacted to a smaller network when units were removed).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -279,12 +291,16 @@ fn run(cli: Cli) -> Result<(), CliError> {
             }
             Ok(())
         }
-        Command::Prune { model_file, method, sparsity, how, gradual_epochs, prune_steps, finetune_lr, finetune_batch, out, common } => {
-            let spec = PruneSpec { method, sparsity, scope: how.scope, variant: how.variant };
-            prune_cmd(&model_file, spec, how.finetune_epochs, gradual_epochs.map(|e| (e, prune_steps as usize)), (finetune_lr, finetune_batch), out.as_deref(), &common)
+        Command::Prune { model_file, method, sparsity, how, gradual_epochs, prune_steps, initial_sparsity, finetune_lr, finetune_batch, finetune_seed, out, common } => {
+            let spec = PruneSpec { method, sparsity, scope: how.scope, connected: how.connected, variant: how.variant };
+            let gradual = match gradual_epochs {
+                Some(n) => Some((n, CubicSchedule::new(initial_sparsity, sparsity, prune_steps.map_or(n, |s| s as usize))?)),
+                None => None,
+            };
+            prune_cmd(&model_file, spec, how.finetune_epochs, gradual, (finetune_lr, finetune_batch, finetune_seed), out.as_deref(), &common)
         }
         Command::Sweep { model_file, model, epochs, methods, sparsities, how, out_dir, common } => {
-            let config = SweepConfig { methods, sparsities, scope: how.scope, variant: how.variant, finetune_epochs: how.finetune_epochs };
+            let config = SweepConfig { methods, sparsities, scope: how.scope, connected: how.connected, variant: how.variant, finetune_epochs: how.finetune_epochs };
             sweep_cmd(model_file.as_deref(), model, epochs, config, &out_dir, &common)
         }
         Command::Bench { steps, common } => bench(steps, &common),
@@ -307,19 +323,19 @@ fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
-fn prune_cmd(model_file: &std::path::Path, spec: PruneSpec, finetune_epochs: usize, gradual_epochs: Option<(usize, usize)>, (finetune_lr, finetune_batch): (Option<f64>, Option<usize>), out: Option<&std::path::Path>, common: &Common) -> Result<(), CliError> {
+fn prune_cmd(model_file: &std::path::Path, spec: PruneSpec, finetune_epochs: usize, gradual_epochs: Option<(usize, CubicSchedule)>, (finetune_lr, finetune_batch, finetune_seed): (Option<f64>, Option<usize>, Option<u64>), out: Option<&std::path::Path>, common: &Common) -> Result<(), CliError> {
     let device = device(common.device)?;
     // Everything that can fail on input is checked before any work or any write.
     let file = ModelFile::load(model_file)?;
     let data = if finetune_epochs > 0 || gradual_epochs.is_some() { FashionMnist::load_dir(&common.data)? } else { FashionMnist { train: Dataset::new(vec![], vec![])?, test: Dataset::load_split(&common.data, false)? } };
     let dense = &file.weights;
     let kind = dense.arch.kind();
-    let tune = |epochs| finetune_config(kind, epochs, spec.sparsity).with(finetune_lr, finetune_batch, None);
+    let tune = |epochs| finetune_config(kind, epochs, spec.sparsity).with(finetune_lr, finetune_batch, finetune_seed);
     let before = block_on(train::evaluate(&Model::from_weights(dense, &device)?, &data.test, 1000, &device))?;
     let mut obs = CliObserver::new(common.json);
     let t = web_time::Instant::now();
     let (weights, mask) = match gradual_epochs {
-        Some((n, steps)) => match block_on(gradual(dense, spec, steps, &data.train, tune(n), &device, &mut obs))? {
+        Some((n, schedule)) => match block_on(gradual(dense, spec, schedule, &data.train, tune(n), &device, &mut obs))? {
             Some(r) => r,
             None => return Err(CliError::Usage("cancelled; nothing written".into())),
         },
@@ -345,7 +361,7 @@ fn prune_cmd(model_file: &std::path::Path, spec: PruneSpec, finetune_epochs: usi
     let (dense_ms, compact_ms) = (inference_ms(&model, &data.test, &device)?, inference_ms(&small, &data.test, &device)?);
     let sizes = pruning::sparse_sizes(&weights);
     let j = serde_json::json!({
-        "spec": spec, "finetune_epochs": finetune_epochs, "gradual_epochs": gradual_epochs.map(|g| g.0), "prune_steps": gradual_epochs.map(|g| g.1), "seconds": prune_seconds,
+        "spec": spec, "finetune_epochs": finetune_epochs, "gradual_epochs": gradual_epochs.map(|g| g.0), "prune_steps": gradual_epochs.map(|g| g.1.steps()), "initial_sparsity": gradual_epochs.map(|g| g.1.sparsity(0)), "seconds": prune_seconds,
         "accuracy_before": before.accuracy, "accuracy_after": after.accuracy, "loss_after": after.loss,
         "params": weights.num_params(), "nonzero_params": weights.count_nonzero(), "removed_by_mask": mask.removed(),
         "layers": pruning::layer_stats(&weights), "sparse_sizes": sizes,
@@ -378,10 +394,9 @@ fn prune_cmd(model_file: &std::path::Path, spec: PruneSpec, finetune_epochs: usi
     Ok(())
 }
 
-fn describe_tuning(finetune: usize, gradual: Option<(usize, usize)>) -> String {
+fn describe_tuning(finetune: usize, gradual: Option<(usize, CubicSchedule)>) -> String {
     match gradual {
-        Some((n, 1)) => format!("gradual over {n} epochs"),
-        Some((n, steps)) => format!("gradual over {n} epochs, {steps} steps each"),
+        Some((n, s)) => format!("gradual over {n} epochs in {} steps from {}", s.steps(), s.sparsity(0)),
         None if finetune > 0 => format!("one-shot, {finetune} epochs fine-tuning"),
         None => "one-shot".into(),
     }
@@ -570,7 +585,7 @@ fn bench(steps: usize, common: &Common) -> Result<(), CliError> {
     // Inference of the report's MLP, dense against 50 % neuron-pruned and compacted: the speed-up
     // depends only on the shapes, so freshly initialised weights measure it honestly.
     let dense = block_on(Arch::report(ModelKind::Mlp).init(&device).to_weights())?;
-    let p = pruning::prune(&dense, PruneSpec { method: Method::Neuron, sparsity: Sparsity::new(50.0).expect("valid"), scope: Scope::Global, variant: Variant::Full });
+    let p = pruning::prune(&dense, PruneSpec { method: Method::Neuron, sparsity: Sparsity::new(50.0).expect("valid"), scope: Scope::Global, connected: false, variant: Variant::Full });
     let small = pruning::compact(&p.weights).weights;
     let dense_ms = inference_ms(&Model::from_weights(&dense, &device)?, &test, &device)?;
     let small_ms = inference_ms(&Model::from_weights(&small, &device)?, &test, &device)?;
