@@ -32,13 +32,12 @@ pub enum Scope {
 /// First, in rounds, the stranded weights make way for the next-ranked ones, which may open new
 /// units (11 rounds for that MLP; at most 16, and never into a mask without any path); then
 /// [`reconnect`] places what is still stranded. The count removed stays exactly ⌊k/100 · n⌋.
-/// A selection with no path at all is left as it is: there is nothing to extend (global
-/// magnitude does that to a freshly initialised network at 99 %, whose layers' weights differ
-/// in scale; LAMP does not).
 /// Reconnecting alone, without the rounds, can only deepen the units already on a path: that
 /// left the last layers of that MLP narrower (292 and 163 weights instead of 449 and 194) and
-/// fine-tuned 0.2 points worse. (Vysogorets & Kempe 2023 call the sparsity that counts only
-/// useful weights *effective sparsity*.)
+/// fine-tuned 0.2 points worse. A selection with no path at all is left as it is, as there is
+/// nothing to extend (global magnitude does that to a freshly initialised network at 99 %, whose
+/// layers' weights differ in scale; LAMP does not). Vysogorets & Kempe (2023) call the sparsity
+/// that counts only useful weights *effective sparsity*.
 pub fn weight_mask(weights: &Weights, sparsity: Sparsity, scope: Scope, connected: bool) -> Mask {
     let scores: Vec<Vec<f32>> = weights
         .hidden_layers()
@@ -51,11 +50,12 @@ pub fn weight_mask(weights: &Weights, sparsity: Sparsity, scope: Scope, connecte
     if !connected {
         return mask;
     }
+    let mut lost = stranded(weights, &mask);
     // Scores are ≥ 0, so a weight ranked −1 goes before every other.
     let mut ranks = scores.clone();
     for _ in 0..REPLACE_ROUNDS {
         let mut changed = false;
-        for (li, i) in stranded(weights, &mask) {
+        for &(li, i) in &lost {
             if ranks[li][i] >= 0.0 {
                 ranks[li][i] = -1.0;
                 changed = true;
@@ -65,40 +65,40 @@ pub fn weight_mask(weights: &Weights, sparsity: Sparsity, scope: Scope, connecte
             break;
         }
         let next = select(&ranks, sparsity, scope, Mask::full(weights));
-        if !has_path(weights, &next) {
+        let next_lost = stranded(weights, &next);
+        if next_lost.len() == kept(weights, &next) {
             break;
         }
-        mask = next;
+        (mask, lost) = (next, next_lost);
     }
-    reconnect(weights, &scores, scope, mask)
+    reconnect(weights, &scores, scope, mask, &lost)
 }
 
 const REPLACE_ROUNDS: usize = 16;
 
-fn has_path(weights: &Weights, mask: &Mask) -> bool {
-    let kept: usize = weights.hidden_layers().map(|li| mask.layers[li].weight.iter().filter(|k| **k).count()).sum();
-    stranded(weights, mask).len() < kept
+/// Kept hidden-kernel weights.
+fn kept(weights: &Weights, mask: &Mask) -> usize {
+    weights.hidden_layers().map(|li| mask.layers[li].weight.iter().filter(|k| **k).count()).sum()
 }
 
-/// Drops the stranded weights of `mask` and keeps as many others in their place, within the
+/// Drops the `stranded` weights of `mask` and keeps as many others in their place, within the
 /// same competing group: the best-scored weights that join a unit some path reaches to a unit
 /// that reaches the output. Each of those lies on a path however many are added, so one round
 /// is enough and nothing new is stranded. Where too few such weights exist, the best stranded
 /// ones stay; a mask with no path at all has nothing to extend and is returned as it is.
-fn reconnect(weights: &Weights, scores: &[Vec<f32>], scope: Scope, mut mask: Mask) -> Mask {
-    let stranded = stranded(weights, &mask);
-    if stranded.is_empty() || !has_path(weights, &mask) {
+fn reconnect(weights: &Weights, scores: &[Vec<f32>], scope: Scope, mut mask: Mask, stranded: &[(usize, usize)]) -> Mask {
+    if stranded.is_empty() || stranded.len() == kept(weights, &mask) {
         return mask;
     }
     let plain = mask.clone();
-    for &(li, i) in &stranded {
+    for &(li, i) in stranded {
         mask.layers[li].weight[i] = false;
     }
     let paths = Paths::of(weights, &mask);
     let group = |li: usize| if scope == Scope::Layer { li } else { 0 };
     let groups = if scope == Scope::Layer { scores.len() } else { 1 };
     let mut freed = vec![0usize; groups];
-    for &(li, _) in &stranded {
+    for &(li, _) in stranded {
         freed[group(li)] += 1;
     }
     // Per group: the joining weights, then the stranded ones, each best first.
@@ -112,7 +112,7 @@ fn reconnect(weights: &Weights, scores: &[Vec<f32>], scope: Scope, mut mask: Mas
         }
     }
     let mut fallback: Vec<Vec<(f32, u32, u32)>> = vec![Vec::new(); groups];
-    for &(li, i) in &stranded {
+    for &(li, i) in stranded {
         fallback[group(li)].push((scores[li][i], li as u32, i as u32));
     }
     for g in 0..groups {
@@ -206,10 +206,8 @@ pub fn stranded(weights: &Weights, mask: &Mask) -> Vec<(usize, usize)> {
     for li in weights.hidden_layers() {
         let l = &weights.layers[li];
         for i in 0..l.weight.len() {
-            if mask.layers[li].weight[i] && l.weight.values[i] != 0.0 {
-                if !paths.connects(li, l.edge(i, prev_units(weights, li))) {
-                    out.push((li, i));
-                }
+            if mask.layers[li].weight[i] && l.weight.values[i] != 0.0 && !paths.connects(li, l.edge(i, prev_units(weights, li))) {
+                out.push((li, i));
             }
         }
     }
