@@ -22,6 +22,18 @@ pub enum Scope {
     Lamp,
 }
 
+impl Scope {
+    /// How many groups of weights compete separately, over `layers` hidden layers.
+    fn groups(self, layers: usize) -> usize {
+        if self == Scope::Layer { layers } else { 1 }
+    }
+
+    /// The group hidden layer `li`'s weights compete in.
+    fn group(self, li: usize) -> usize {
+        if self == Scope::Layer { li } else { 0 }
+    }
+}
+
 /// Marks the ⌊k/100 · n⌋ smallest-magnitude weights of the hidden layers' kernels (not biases,
 /// not the output layer) as removed. Ties are broken by position, so the result is
 /// deterministic. Selection, not sorting: O(n) for 2.4 M weights.
@@ -95,11 +107,10 @@ fn reconnect(weights: &Weights, scores: &[Vec<f32>], scope: Scope, mut mask: Mas
         mask.layers[li].weight[i] = false;
     }
     let paths = Paths::of(weights, &mask);
-    let group = |li: usize| if scope == Scope::Layer { li } else { 0 };
-    let groups = if scope == Scope::Layer { scores.len() } else { 1 };
+    let groups = scope.groups(scores.len());
     let mut freed = vec![0usize; groups];
     for &(li, _) in stranded {
-        freed[group(li)] += 1;
+        freed[scope.group(li)] += 1;
     }
     // Per group: the joining weights, then the stranded ones, each best first.
     let mut joining: Vec<Vec<(f32, u32, u32)>> = vec![Vec::new(); groups];
@@ -107,18 +118,18 @@ fn reconnect(weights: &Weights, scores: &[Vec<f32>], scope: Scope, mut mask: Mas
         let (l, prev) = (&weights.layers[li], prev_units(weights, li));
         for (i, &s) in layer_scores.iter().enumerate() {
             if !plain.layers[li].weight[i] && l.weight.values[i] != 0.0 && paths.connects(li, l.edge(i, prev)) {
-                joining[group(li)].push((s, li as u32, i as u32));
+                joining[scope.group(li)].push((s, li as u32, i as u32));
             }
         }
     }
     let mut fallback: Vec<Vec<(f32, u32, u32)>> = vec![Vec::new(); groups];
     for &(li, i) in stranded {
-        fallback[group(li)].push((scores[li][i], li as u32, i as u32));
+        fallback[scope.group(li)].push((scores[li][i], li as u32, i as u32));
     }
     for g in 0..groups {
         let mut left = freed[g];
         for list in [&mut joining[g], &mut fallback[g]] {
-            for &(_, li, i) in largest(list, left) {
+            for &(_, li, i) in first(list, left, Order::Descending) {
                 mask.layers[li as usize].weight[i as usize] = true;
             }
             left -= left.min(list.len());
@@ -127,24 +138,15 @@ fn reconnect(weights: &Weights, scores: &[Vec<f32>], scope: Scope, mut mask: Mas
     mask
 }
 
-/// The `m` largest items by (score, then earlier layer and position), in no particular order.
-fn largest(items: &mut [(f32, u32, u32)], m: usize) -> &[(f32, u32, u32)] {
-    let m = m.min(items.len());
-    if m > 0 && m < items.len() {
-        items.select_nth_unstable_by(m - 1, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-    }
-    &items[..m]
-}
-
 /// Removes from `mask` the lowest-scored ⌊k/100 · n⌋ weights of each group that competes.
 fn select(scores: &[Vec<f32>], sparsity: Sparsity, scope: Scope, mut mask: Mask) -> Mask {
-    let scored = |li: usize| scores[li].iter().enumerate().map(move |(i, &s)| (s, li as u32, i as u32));
-    let groups: Vec<Vec<(f32, u32, u32)>> = match scope {
-        Scope::Global | Scope::Lamp => vec![(0..scores.len()).flat_map(scored).collect()],
-        Scope::Layer => (0..scores.len()).map(|li| scored(li).collect()).collect(),
-    };
+    let mut groups: Vec<Vec<(f32, u32, u32)>> = vec![Vec::new(); scope.groups(scores.len())];
+    for (li, layer_scores) in scores.iter().enumerate() {
+        groups[scope.group(li)].extend(layer_scores.iter().enumerate().map(|(i, &s)| (s, li as u32, i as u32)));
+    }
     for mut group in groups {
-        for (_, li, i) in smallest(&mut group, sparsity) {
+        let m = sparsity.count_of(group.len());
+        for (_, li, i) in first(&mut group, m, Order::Ascending) {
             mask.layers[*li as usize].weight[*i as usize] = false;
         }
     }
@@ -174,9 +176,9 @@ impl Paths {
         let present = |li: usize, i: usize| mask.layers[li].weight[i] && layers[li].weight.values[i] != 0.0;
         let mut reached: Vec<Vec<bool>> = Vec::with_capacity(layers.len());
         for (li, l) in layers.iter().enumerate() {
-            let mut r = vec![false; l.units()];
+            let (mut r, prev) = (vec![false; l.units()], prev_units(weights, li));
             for i in (0..l.weight.len()).filter(|&i| present(li, i)) {
-                let (src, dst) = l.edge(i, prev_units(weights, li));
+                let (src, dst) = l.edge(i, prev);
                 if li == 0 || reached[li - 1][src] {
                     r[dst] = true;
                 }
@@ -186,8 +188,9 @@ impl Paths {
         let mut reaching: Vec<Vec<bool>> = layers.iter().map(|l| vec![false; l.units()]).collect();
         reaching[layers.len() - 1].fill(true);
         for li in (1..layers.len()).rev() {
+            let prev = prev_units(weights, li);
             for i in (0..layers[li].weight.len()).filter(|&i| present(li, i)) {
-                let (src, dst) = layers[li].edge(i, prev_units(weights, li));
+                let (src, dst) = layers[li].edge(i, prev);
                 if reaching[li][dst] {
                     reaching[li - 1][src] = true;
                 }
@@ -204,9 +207,9 @@ pub fn stranded(weights: &Weights, mask: &Mask) -> Vec<(usize, usize)> {
     let paths = Paths::of(weights, mask);
     let mut out = Vec::new();
     for li in weights.hidden_layers() {
-        let l = &weights.layers[li];
+        let (l, prev) = (&weights.layers[li], prev_units(weights, li));
         for i in 0..l.weight.len() {
-            if mask.layers[li].weight[i] && l.weight.values[i] != 0.0 && !paths.connects(li, l.edge(i, prev_units(weights, li))) {
+            if mask.layers[li].weight[i] && l.weight.values[i] != 0.0 && !paths.connects(li, l.edge(i, prev)) {
                 out.push((li, i));
             }
         }
@@ -230,13 +233,25 @@ fn lamp_scores(values: &[f32]) -> Vec<f32> {
     scores
 }
 
-/// The ⌊k/100 · n⌋ smallest items by (magnitude, layer, index), in no particular order.
-fn smallest(items: &mut [(f32, u32, u32)], sparsity: Sparsity) -> &[(f32, u32, u32)] {
-    let m = sparsity.count_of(items.len());
-    if m == 0 || m == items.len() {
-        return &items[..m];
+#[derive(Clone, Copy)]
+enum Order {
+    Ascending,
+    Descending,
+}
+
+/// The first `m` items by score in `order`, ties broken by earlier layer then position (so the
+/// result is deterministic), in no particular order. Selection, not sorting: O(n).
+fn first(items: &mut [(f32, u32, u32)], m: usize, order: Order) -> &[(f32, u32, u32)] {
+    let m = m.min(items.len());
+    if m > 0 && m < items.len() {
+        items.select_nth_unstable_by(m - 1, |a, b| {
+            let by_score = match order {
+                Order::Ascending => a.0.total_cmp(&b.0),
+                Order::Descending => b.0.total_cmp(&a.0),
+            };
+            by_score.then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2))
+        });
     }
-    items.select_nth_unstable_by(m - 1, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
     &items[..m]
 }
 
