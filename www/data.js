@@ -1,6 +1,9 @@
 // Fashion-MNIST download for the worker: streams the four gzipped IDX files from this origin,
-// reporting bytes per file, and turns failures into messages that name the file and the fix.
-// The Rust side (Lab.loadDataset) un-gzips and validates the bytes.
+// reporting bytes per file. The Rust side (Lab.loadDataset) un-gzips and validates the bytes.
+// Failures name the file: a download error has kind 'download', a bad file the Lab's 'data';
+// both carry `file` (the name without .gz), and explainDataError says it for a person.
+
+import { labError } from './api.js';
 
 /** Lab.loadDataset field → file name under data/. */
 export const DATA_FILES = {
@@ -41,19 +44,17 @@ async function readBody(response, onProgress) {
   return bytes;
 }
 
-/** Fetches one file; a failure names `data/<file>` and says how to install the data. */
+/** Fetches one file; a failure is a 'download' error naming the file. */
 async function fetchFile(base, file, onProgress) {
   const url = new URL(file, base);
+  const fail = (why) => labError(`data/${file} ${why}`, 'download', file.replace(/\.gz$/, ''));
   let response;
   try {
     response = await fetch(url);
   } catch (e) {
-    throw new Error(`data/${file} could not be downloaded (${e.message}). ${SETUP_HINT}`);
+    throw fail(`could not be downloaded (${e.message})`);
   }
-  if (!response.ok) {
-    const why = response.status === 404 ? 'is missing (HTTP 404)' : `could not be downloaded (HTTP ${response.status})`;
-    throw new Error(`data/${file} ${why}. ${SETUP_HINT}`);
-  }
+  if (!response.ok) throw fail(response.status === 404 ? 'is missing (HTTP 404)' : `could not be downloaded (HTTP ${response.status})`);
   return readBody(response, (loaded, total) => onProgress(file, loaded, total));
 }
 
@@ -69,10 +70,10 @@ export async function fetchDataset(base, onProgress) {
 
 const sentence = (m) => (/[.?!]$/.test(m) ? m : `${m}.`);
 
-/** Rewrites a loadDataset error ("t10k-labels-idx1-ubyte: not a valid gzip…") for a person. */
-export function explainDataError(message) {
-  const file = Object.values(DATA_FILES).find((f) => message.includes(f.replace(/\.gz$/, '')));
-  if (file) return `data/${file} is corrupt or not Fashion-MNIST: ${sentence(message)} ${SETUP_HINT}`;
-  if (/images but|dataset is empty/.test(message)) return `The dataset could not be read: ${sentence(message)} ${SETUP_HINT}`;
-  return message; // not about the files (e.g. the lab is busy)
+/** What the page says about a failed loadData: the file, what is wrong with it, and the fix. */
+export function explainDataError(e) {
+  if (e?.kind === 'download') return `${sentence(e.message)} ${SETUP_HINT}`;
+  if (e?.kind !== 'data') return e?.message ?? String(e); // not about the files (e.g. busy)
+  const what = e.file ? `data/${e.file}.gz is corrupt or not Fashion-MNIST` : 'The dataset could not be read';
+  return `${what}: ${sentence(e.message)} ${SETUP_HINT}`;
 }

@@ -1,0 +1,80 @@
+// The data panel: a progress bar per Fashion-MNIST file while the worker streams them, what
+// went wrong (which file, and the command that installs the data), and a few test images per
+// class once loaded.
+
+import { DATA_FILES, explainDataError } from '../data.js';
+import { $, el, int, mb, pct } from '../format.js';
+import { imageCanvas } from '../draw.js';
+
+export function setupData(page) {
+  const { state, client, job, announce, showError } = page;
+
+  for (const file of Object.values(DATA_FILES)) {
+    const row = el('div', null, 'file-row');
+    const id = `progress-${file.replace(/\W/g, '-')}`;
+    const label = el('label', `data/${file}`);
+    label.htmlFor = id;
+    const bar = el('progress');
+    Object.assign(bar, { id, max: 1, value: 0 });
+    row.append(label, bar, el('span', 'waiting', 'file-bytes'));
+    row.dataset.file = file;
+    $('data-progress').append(row);
+  }
+
+  /** One file's bytes so far ({type: 'file', file, loaded, total}; total 0 when unknown). */
+  function onProgress({ file, loaded, total }) {
+    state.data.progress[file] = { loaded, total };
+    state.data.events++;
+    const row = $('data-progress').querySelector(`[data-file="${file}"]`);
+    if (!row) return;
+    const bar = row.querySelector('progress');
+    if (total) {
+      bar.max = total;
+      bar.value = loaded;
+    } else {
+      bar.removeAttribute('value');
+    }
+    row.querySelector('.file-bytes').textContent = total ? `${mb(loaded)} of ${mb(total)} (${pct(loaded / total, 0)})` : mb(loaded);
+  }
+
+  /** Downloads and loads the dataset; resolves to whether it worked. */
+  async function load() {
+    state.data.status = 'loading';
+    $('data-retry').hidden = true;
+    $('data-summary').textContent = 'Downloading Fashion-MNIST…';
+    announce('Downloading Fashion-MNIST…');
+    const info = await job('loading data', 'data', () => client.loadData({}, onProgress), { describe: explainDataError });
+    if (!info) {
+      state.data.status = 'error';
+      $('data-summary').textContent = 'No dataset: training, pruning and test images need it. The drawing pad still works with the model in use.';
+      $('data-retry').hidden = false;
+      return false;
+    }
+    state.data.info = info;
+    $('data-summary').textContent = `${int(info.train)} training and ${int(info.test)} test images loaded.`;
+    announce('Fashion-MNIST loaded.');
+    try {
+      await showSamples();
+    } catch (e) {
+      showError('data', e);
+    }
+    state.data.status = 'loaded';
+    return true;
+  }
+
+  async function showSamples(perClass = 4) {
+    const s = await client.sampleImages(perClass);
+    const rows = state.classNames.map((name, c) => {
+      const fig = el('figure', null, 'sample-row');
+      fig.append(el('figcaption', name));
+      s.labels.forEach((label, i) => {
+        if (label === c) fig.append(imageCanvas(s.pixels, i * 784, `${name}, test image ${s.indices[i]}`));
+      });
+      return fig;
+    });
+    $('samples').replaceChildren(...rows);
+  }
+
+  $('data-retry').addEventListener('click', load);
+  return { load };
+}

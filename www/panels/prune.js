@@ -1,0 +1,186 @@
+// The pruning panel: prune weights or neurons at one sparsity (then fine-tune, and compact a
+// neuron-pruned net), the per-layer view, reset to dense, and the sweep over the report's
+// sparsities: chart point by point, table, Pearson coefficients beside the report's.
+
+import { drawLayers } from '../charts.js';
+import { $, capitalize, el, int, mb, ms, numberField, pct, seconds, term } from '../format.js';
+
+export function setupPrune(page) {
+  const { state, client, charts, job, announce, showError } = page;
+  const method = () => document.querySelector('input[name="prune-method"]:checked').value;
+  /** The methods the page offers (its radio buttons), all of which a sweep runs. */
+  const methods = () => [...document.querySelectorAll('input[name="prune-method"]')].map((r) => r.value);
+  const stats = (text) => ($('prune-stats').textContent = text);
+
+  function syncControls() {
+    const neuron = method() === 'neuron';
+    $('prune-scope-label').hidden = neuron;
+    $('prune-connected-label').hidden = neuron;
+    $('prune-variant-label').hidden = !neuron;
+    $('prune-sparsity-value').textContent = `${$('prune-sparsity').value} %`;
+  }
+
+  /** Hides the last pruning's numbers (the model they describe is gone). */
+  function resetView() {
+    $('prune-result').hidden = true;
+    state.prune.result = null;
+    state.prune.compact = null;
+  }
+
+  /** The fine-tune epochs field (0 when empty), or null after showing why it is invalid. */
+  function finetuneEpochs() {
+    try {
+      return numberField('prune-ft', 'Fine-tune epochs') ?? 0;
+    } catch (e) {
+      showError('prune', e);
+      return null;
+    }
+  }
+
+  /** A PruneReport: accuracy, non-zero count, encoded sizes, where the time went, per layer. */
+  function showResult(r) {
+    const dl = $('prune-numbers');
+    dl.replaceChildren();
+    term(dl, 'Test accuracy', r.accuracy == null ? 'no test set loaded' : pct(r.accuracy, 2));
+    term(dl, 'Non-zero parameters', `${int(r.nonzero_params)} of ${int(r.total_params)} (${pct(r.nonzero_params / r.total_params)})`);
+    const s = r.sparse_sizes;
+    term(dl, 'Size', `dense ${mb(s.dense_bytes)}, bitmask ${mb(s.bitmask_bytes)}, CSR ${mb(s.csr_bytes)}`);
+    const tuned = r.finetune_ms > 0 ? `, fine-tuning ${seconds(r.finetune_ms / 1000)}${r.finetune_epochs ? ` (${r.finetune_epochs} epoch(s))` : ''}` : '';
+    term(dl, 'Time', `pruning ${ms(r.prune_ms)}${tuned}, evaluation ${ms(r.eval_ms)}`);
+    drawLayers($('prune-layers'), r.layers);
+    $('prune-compact').replaceChildren();
+    $('prune-result').hidden = false;
+  }
+
+  function showCompact(c) {
+    const dl = el('dl', null, 'numbers');
+    term(dl, 'Compacted model', `${c.arch}: ${int(c.params)} parameters, ${mb(c.bytes)}`);
+    term(dl, 'Dense model', `${c.dense_arch}: ${int(c.dense_params)} parameters, ${mb(c.dense_bytes)}`);
+    term(dl, 'Latency per image', `${c.latency_ms.toFixed(3)} ms compacted against ${c.dense_latency_ms.toFixed(3)} ms dense (${c.speedup.toFixed(2)}× faster, ${int(c.images)} images)`);
+    $('prune-compact').replaceChildren(el('h3', 'Compacted (removed units dropped; now the model in use)'), dl);
+  }
+
+  async function prune(event) {
+    event.preventDefault();
+    const k = Number($('prune-sparsity').value);
+    const m = method();
+    const ft = finetuneEpochs();
+    if (ft == null) return;
+    state.prune.status = 'running';
+    $('prune-progress').value = 0;
+    stats(`Pruning ${k} % of the ${m === 'weight' ? 'weights' : 'neurons'}…`);
+    announce($('prune-stats').textContent);
+    const call = m === 'weight' ? () => client.pruneWeights(k, { scope: $('prune-scope').value, connected: $('prune-connected').checked }) : () => client.pruneNeurons(k, { variant: $('prune-variant').value });
+    let result = await job('pruning', 'prune', call);
+    if (result && ft > 0) {
+      showResult(result);
+      stats(`Fine-tuning for ${ft} epoch(s)…`);
+      const onProgress = (p) => {
+        if (p.type !== 'batch') return;
+        $('prune-progress').value = ((p.epoch - 1) * p.batches + p.batch) / (p.epochs * p.batches);
+        stats(`Fine-tuning: epoch ${p.epoch}/${p.epochs}, batch ${p.batch}/${p.batches}, loss ${p.loss.toFixed(3)}`);
+      };
+      result = (await job('finetune', 'prune', () => client.fineTune(ft, {}, onProgress))) ?? result;
+    }
+    if (!result) {
+      state.prune.status = 'error';
+      stats('');
+      return;
+    }
+    state.prune.result = result;
+    showResult(result);
+    $('prune-progress').value = 1;
+    let text = `Pruned: ${m} ${k} %${result.accuracy != null ? `, test accuracy ${pct(result.accuracy, 2)}` : ''}.`;
+    if (m === 'neuron') {
+      stats(`${text} Compacting…`);
+      const c = await job('compacting', 'prune', () => client.compact());
+      if (c) {
+        state.prune.compact = c;
+        showCompact(c);
+        text += ' Compacted.';
+      }
+    }
+    stats(text);
+    state.prune.status = 'done';
+    announce(text);
+  }
+
+  async function sweep() {
+    const ft = finetuneEpochs();
+    if (ft == null) return;
+    const sw = state.sweep;
+    Object.assign(sw, { status: 'running', points: [], result: null, counts: { weight: 0, neuron: 0 } });
+    charts.sweep.reset();
+    $('sweep-table').replaceChildren();
+    $('sweep-pearson').textContent = '';
+    $('prune-progress').value = 0;
+    const options = { methods: methods(), sparsities: state.report.sparsities, finetuneEpochs: ft, scope: $('prune-scope').value, connected: $('prune-connected').checked, variant: $('prune-variant').value };
+    const total = options.methods.length * options.sparsities.length;
+    stats(`Sweeping ${total} points${ft ? ` with ${ft} fine-tuning epoch(s) each` : ''}…`);
+    announce($('prune-stats').textContent);
+    const onPoint = (p) => {
+      sw.points.push(p);
+      charts.sweep.add(p);
+      sw.counts = charts.sweep.counts();
+      $('prune-progress').value = sw.points.length / total;
+      stats(`Sweep: ${sw.points.length} of ${total} points; ${p.method} pruning at ${p.sparsity} %: ${pct(p.accuracy)}`);
+    };
+    const onProgress = (p) => {
+      if (p.type === 'batch') stats(`Sweep: fine-tuning point ${sw.points.length + 1}: epoch ${p.epoch}/${p.epochs}, batch ${p.batch}/${p.batches}`);
+    };
+    const result = await job('sweep', 'prune', () => client.sweep(options, onPoint, onProgress));
+    if (!result) {
+      sw.status = 'error';
+      return;
+    }
+    sw.result = result;
+    sw.status = result.cancelled ? 'cancelled' : 'done';
+    showSweep(result);
+    stats(`Sweep ${result.cancelled ? 'cancelled' : 'done'} in ${seconds(result.seconds)}: ${result.points.length} points. The model in use did not change.`);
+    announce($('prune-stats').textContent);
+  }
+
+  /** A SweepReport as a table (a row per sparsity, a column per method) and its Pearson r. */
+  function showSweep(result) {
+    const { methods: swept, finetune_epochs: ft } = result.config;
+    const ks = [...new Set(result.points.map((p) => p.sparsity))].sort((a, b) => a - b);
+    const table = el('table');
+    table.createCaption().textContent = `Test accuracy after one-shot pruning${ft ? ` and ${ft} fine-tuning epoch(s)` : ''}`;
+    const head = table.createTHead().insertRow();
+    for (const h of ['Sparsity', ...swept.map((m) => `${capitalize(m)} pruning`)]) head.append(Object.assign(el('th', h), { scope: 'col' }));
+    const body = table.createTBody();
+    for (const k of ks) {
+      const row = body.insertRow();
+      row.append(Object.assign(el('th', `${k} %`), { scope: 'row' }));
+      for (const m of swept) {
+        const p = result.points.find((q) => q.method === m && q.sparsity === k);
+        const td = row.insertCell();
+        td.textContent = p ? pct(p.accuracy, 2) : '–';
+        if (p) td.title = `${int(p.nonzero_params)} non-zero parameters`;
+      }
+    }
+    $('sweep-table').replaceChildren(table);
+    const fmt = (r) => (r == null ? 'n/a' : r.toFixed(3));
+    const ours = (m) => result.summaries.find((s) => s.method === m)?.pearson;
+    const per = swept.map((m) => `${m} pruning ${fmt(ours(m))} (report ${fmt(state.report[`pearson_${m}`])})`);
+    $('sweep-pearson').textContent = `Pearson r (sparsity, accuracy): ${per.join(', ')}.`;
+  }
+
+  async function resetModel() {
+    const info = await job('resetting', 'prune', () => client.reset());
+    if (info) {
+      resetView();
+      stats('Back to the dense model.');
+      announce('Back to the dense model.');
+    }
+  }
+
+  syncControls();
+  $('prune-form').addEventListener('submit', prune);
+  $('prune-form').addEventListener('input', syncControls);
+  $('sweep-start').addEventListener('click', sweep);
+  $('prune-reset').addEventListener('click', resetModel);
+  $('prune-cancel').addEventListener('click', () => client.cancel());
+  $('sweep-report').addEventListener('change', (e) => charts.sweep.showReport(e.target.checked));
+  return { resetView };
+}

@@ -1,0 +1,137 @@
+// The training panel: trains the MLP or the CNN with a live loss/accuracy chart, ETA and
+// cancel; then per-class accuracy, the confusion matrix and misclassified test images. Also the
+// model file: download the model in use, or load a .plab file.
+
+import { drawBars, drawConfusion } from '../charts.js';
+import { imageCanvas } from '../draw.js';
+import { $, el, int, mb, numberField, pct, seconds } from '../format.js';
+
+export function setupTrain(page) {
+  const { state, client, charts, job, announce, showError, clearError } = page;
+  const t = state.train;
+
+  /** The form's TrainOptions; throws (with the field's name) when a field is invalid. */
+  const options = () => ({
+    model: $('train-model').value,
+    epochs: numberField('train-epochs', 'Epochs') ?? 1,
+    batchSize: numberField('train-batch', 'Batch size'),
+    lr: numberField('train-lr', 'Learning rate'),
+    limit: numberField('train-limit', 'Subset size'),
+  });
+
+  async function train(event) {
+    event.preventDefault();
+    let o;
+    try {
+      o = options();
+    } catch (e) {
+      return showError('train', e);
+    }
+    Object.assign(t, { status: 'running', curve: { loss: [], accuracy: [] }, result: null, epochs: [] });
+    charts.train.reset();
+    $('train-progress').value = 0;
+    $('train-stats').textContent = 'Starting…';
+    announce(`Training the ${o.model.toUpperCase()}…`);
+    const start = performance.now();
+    let lastText = 0;
+    const onProgress = (p) => {
+      if (p.type === 'epoch') {
+        t.epochs.push(p);
+        announce(`Epoch ${p.epoch} done: loss ${p.loss.toFixed(3)}, accuracy ${pct(p.accuracy)}, ${int(p.samples_per_sec)} samples/s.`);
+        return;
+      }
+      if (p.type !== 'batch') return;
+      t.curve.loss.push(p.loss);
+      t.curve.accuracy.push(p.accuracy);
+      charts.train.add(p.loss, p.accuracy);
+      const done = ((p.epoch - 1) * p.batches + p.batch) / (p.epochs * p.batches);
+      $('train-progress').value = done;
+      const now = performance.now();
+      if (now - lastText > 250) {
+        lastText = now;
+        const eta = ((now - start) / 1000) * ((1 - done) / done);
+        $('train-stats').textContent = `Epoch ${p.epoch}/${p.epochs}, batch ${p.batch}/${p.batches}: loss ${p.loss.toFixed(3)}, accuracy ${pct(p.accuracy)}, ${int(p.samples_per_sec)} samples/s, about ${seconds(eta)} left`;
+      }
+    };
+    const result = await job('train', 'train', () => client.train(o, onProgress));
+    charts.train.flush();
+    if (!result) {
+      t.status = 'error';
+      $('train-stats').textContent = '';
+      return;
+    }
+    t.result = result;
+    if (result.cancelled) {
+      t.status = 'cancelled';
+      $('train-stats').textContent = 'Cancelled: the previous model is still in use.';
+      announce('Training cancelled; nothing changed.');
+      return;
+    }
+    const last = result.epochs.at(-1);
+    $('train-progress').value = 1;
+    $('train-stats').textContent = `Done in ${seconds(result.seconds)}: ${result.arch}, ${int(result.params)} parameters${last ? `, ${int(last.samples_per_sec)} samples/s in the last epoch` : ''}.`;
+    await showEvaluation(result.evaluation);
+    t.status = 'done';
+    page.panels.prune.resetView();
+    announce(`Training done: test accuracy ${pct(result.evaluation?.accuracy ?? 0)}.`);
+  }
+
+  async function showEvaluation(ev) {
+    if (!ev) return;
+    const names = state.classNames;
+    $('train-results').hidden = false;
+    $('train-accuracy').textContent = `Test accuracy: ${pct(ev.accuracy, 2)} (loss ${ev.loss.toFixed(3)})`;
+    drawBars($('train-perclass'), ev.per_class_accuracy.map((a, i) => ({ label: names[i], value: a })));
+    drawConfusion($('train-confusion'), ev.confusion, names);
+    $('train-missed').replaceChildren();
+    if (!ev.predictions) return;
+    try {
+      const missed = await client.misclassified(ev.predictions, 16);
+      const figures = missed.map((m) => {
+        const [truth, guess] = [names[m.label], names[m.predicted]];
+        const cap = el('figcaption');
+        cap.append(el('span', truth, 'truth'), el('span', `→ ${guess}`, 'guess'));
+        const fig = el('figure');
+        fig.append(imageCanvas(m.pixels, 0, `Test image ${m.index}: a ${truth}, predicted ${guess}`), cap);
+        return fig;
+      });
+      $('train-missed').replaceChildren(...figures);
+    } catch (e) {
+      showError('train', e);
+    }
+  }
+
+  async function exportModel() {
+    clearError('train');
+    try {
+      const bytes = await client.exportModel(false);
+      const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+      const a = el('a');
+      Object.assign(a, { href: url, download: 'prunelab-model.plab' });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      announce(`Model file ready: ${mb(bytes.length)}.`);
+    } catch (e) {
+      showError('train', e);
+    }
+  }
+
+  async function importModel(event) {
+    const file = event.target.files?.[0];
+    if (!file) return;
+    const info = await job('loading a model', 'train', async () => client.importModel(new Uint8Array(await file.arrayBuffer())));
+    event.target.value = '';
+    if (info) {
+      page.panels.prune.resetView();
+      announce(`Loaded ${file.name}: ${info.arch}.`);
+    }
+  }
+
+  $('train-form').addEventListener('submit', train);
+  $('train-cancel').addEventListener('click', () => client.cancel());
+  $('model-export').addEventListener('click', exportModel);
+  $('model-import').addEventListener('change', importModel);
+  return {};
+}
