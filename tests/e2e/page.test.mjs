@@ -5,15 +5,18 @@
 //   PRUNELAB_URL=http://127.0.0.1:8080 node tests/e2e/page.test.mjs     (or: npm run test:e2e)
 //
 // Uses the CPU backend (?backend=cpu). Prints one line per check, saves screenshots into
-// docs/screenshots/ and docs/, and exits non-zero when any check fails.
+// test-results/screenshots/ (git-ignored), and exits non-zero when any check fails. With
+// --update-docs (or PRUNELAB_UPDATE_DOCS=1) it also copies them over the README's pictures in
+// docs/ (npm run test:e2e:docs).
 
-import { mkdir } from 'node:fs/promises';
+import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SHOTS = join(ROOT, 'docs', 'screenshots');
+const SHOTS = join(ROOT, 'test-results', 'screenshots');
+const UPDATE_DOCS = process.argv.includes('--update-docs') || process.env.PRUNELAB_UPDATE_DOCS === '1';
 const base = (process.env.PRUNELAB_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
 const origin = new URL(base).origin;
 const MIN = 60_000;
@@ -37,11 +40,20 @@ function assert(ok, message) {
   if (!ok) throw new Error(message);
 }
 
+/** Saves a screenshot of a page or locator as test-results/screenshots/<name>; with
+ *  --update-docs also as docs/<docsPath>. */
+async function shot(target, name, docsPath, options = {}) {
+  const path = join(SHOTS, name);
+  await target.screenshot({ path, ...options });
+  if (UPDATE_DOCS) await copyFile(path, join(ROOT, 'docs', docsPath));
+  return UPDATE_DOCS ? `docs/${docsPath}` : `test-results/screenshots/${name}`;
+}
+
 const state = (page) => page.evaluate(() => window.pruneLab.state);
 /** Waits until fn(state) is true in the page; on timeout, says what the state was. */
-async function until(page, fn, timeout, what) {
+async function until(page, fn, timeout, what, arg = null) {
   try {
-    await page.waitForFunction(fn, null, { timeout, polling: 250 });
+    await page.waitForFunction(fn, arg, { timeout, polling: 250 });
   } catch {
     const s = await page.evaluate(() => window.pruneLab?.state).catch(() => null);
     const errors = s ? ['header', 'data', 'train', 'prune', 'draw'].map((p) => s[p]?.error).filter(Boolean) : [];
@@ -119,7 +131,7 @@ try {
     assert(s.data.events > 8, `only ${s.data.events} progress events`);
     const samples = await page.locator('#samples canvas').count();
     assert(samples >= 10, `only ${samples} sample images`);
-    await page.locator('#panel-data').screenshot({ path: join(SHOTS, 'data.png') });
+    await shot(page.locator('#panel-data'), 'data.png', 'screenshots/data.png');
     return `${s.data.info.train} + ${s.data.info.test} images, ${s.data.events} progress events, ${samples} samples drawn`;
   });
 
@@ -143,7 +155,7 @@ try {
     assert(await page.isVisible('#train-confusion'), 'no confusion matrix');
     const missed = await page.locator('#train-missed canvas').count();
     assert(missed > 0, 'no misclassified images shown');
-    await page.locator('#panel-train').screenshot({ path: join(SHOTS, 'train.png') });
+    await shot(page.locator('#panel-train'), 'train.png', 'screenshots/train.png');
     return `${loss.length} batches, loss ${first.toFixed(3)} → ${last.toFixed(3)}, test accuracy ${(s.train.result.evaluation.accuracy * 100).toFixed(1)} %`;
   });
 
@@ -173,7 +185,7 @@ try {
     assert(w === 10 && n === 10, `chart has ${w} weight and ${n} neuron points`);
     const rows = await page.locator('#sweep-table tbody tr').count();
     assert(rows === 10, `table has ${rows} rows`);
-    await page.locator('#panel-prune').screenshot({ path: join(SHOTS, 'prune.png') });
+    await shot(page.locator('#panel-prune'), 'prune.png', 'screenshots/prune.png');
     return `${w} + ${n} points in ${s.sweep.result.seconds.toFixed(1)} s; ${await page.textContent('#sweep-pearson')}`;
   });
 
@@ -185,22 +197,83 @@ try {
     return line;
   });
 
+  await check('switching backend keeps the pruning, and reset still gives the dense model back', async () => {
+    await page.check('input[name="prune-method"][value="weight"]');
+    await page.selectOption('#prune-scope', 'global');
+    await page.$eval('#prune-sparsity', (el) => {
+      el.value = '90';
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await page.fill('#prune-ft', '0');
+    await page.click('#prune-start');
+    await until(page, () => !['idle', 'running'].includes(window.pruneLab.state.prune.status) && !window.pruneLab.state.busy, 3 * MIN, 'weight pruning');
+    let s = await state(page);
+    assert(s.prune.status === 'done', `pruning ${s.prune.status}: ${s.prune.error}`);
+    const { params, nonzero_params: pruned } = s.model.model;
+    assert(s.model.model.pruned?.method === 'weight' && s.model.model.pruned?.sparsity === 90, `not pruned 90 %: ${JSON.stringify(s.model.model.pruned)}`);
+    assert(pruned < params * 0.2, `${pruned} of ${params} non-zero after pruning 90 %`);
+
+    // Choosing the backend again makes a new Lab on it, which must get the whole state.
+    const labs = s.labs;
+    await page.selectOption('#backend-select', 'cpu');
+    await until(page, (n) => window.pruneLab.state.labs > n && !window.pruneLab.state.busy, 2 * MIN, 'the new Lab', labs);
+    s = await state(page);
+    assert(await page.isHidden('#header-error'), `switching failed: ${await page.textContent('#header-error')}`);
+    assert(s.model.model.pruned?.sparsity === 90 && s.model.model.nonzero_params === pruned, `the new Lab lost the pruning: ${JSON.stringify(s.model.model)}`);
+    assert(s.model.data?.test === 10000, `the new Lab lost the dataset: ${JSON.stringify(s.model.data)}`);
+
+    await page.click('#prune-reset');
+    await until(page, () => !window.pruneLab.state.busy && !window.pruneLab.state.model?.model?.pruned, 60_000, 'the reset');
+    s = await state(page);
+    const m = s.model.model;
+    assert(m.params === 2_388_710 && m.nonzero_params === m.params, `after reset ${m.nonzero_params} of ${m.params} non-zero`);
+    const line = await page.textContent('#model-line');
+    assert(!line.includes('pruned') && line.includes('2,388,710 non-zero'), `model line: ${line}`);
+    return `${pruned} non-zero carried to Lab ${s.labs}; after reset: ${line}`;
+  });
+
+  await check('bad calls reject with the Lab\'s error kinds', async () => {
+    const got = await page.evaluate(async () => {
+      const c = window.pruneLab.client;
+      const kind = (p) => p.then((v) => `resolved ${JSON.stringify(v)?.slice(0, 60)}`, (e) => `${e instanceof Error ? '' : 'not an Error: '}${e.kind}: ${e.message}`);
+      const sweep = c.sweep({ methods: ['weight'], sparsities: [10, 20, 30, 40, 50, 60, 70, 80, 90, 95] });
+      const busy = await kind(c.pruneWeights(50));
+      await c.cancel();
+      await sweep.catch(() => {});
+      return {
+        busy,
+        sparsity: await kind(c.pruneWeights(150)),
+        nan: await kind(c.pruneNeurons(NaN)),
+        image: await kind(c.classify(new Float32Array(100))),
+        options: await kind(c.train({ model: 'resnet' })),
+        unknown: await kind(c.call('free')),
+      };
+    });
+    const want = { busy: 'busy', sparsity: 'bad_sparsity', nan: 'bad_sparsity', image: 'bad_image', options: 'options', unknown: 'unknown_method' };
+    for (const [call, kind] of Object.entries(want)) assert(got[call].startsWith(`${kind}: `), `${call}: expected kind ${kind}, got ${got[call]}`);
+    assert(got.sparsity.includes('150'), `the sparsity error does not name 150: ${got.sparsity}`);
+    assert(got.options.includes('resnet'), `the options error does not name the unknown model: ${got.options}`);
+    const s = await state(page);
+    assert(!s.model.model.pruned, 'a refused call changed the model');
+    return Object.values(got).map((g) => g.split(':')[0]).join(', ');
+  });
+
   await check('a drawn shape gets 10 probabilities summing to 1', async () => {
     const detail = await drawAndClassify(page);
-    await page.locator('#panel-draw').screenshot({ path: join(SHOTS, 'draw.png') });
+    await shot(page.locator('#panel-draw'), 'draw.png', 'screenshots/draw.png');
     return detail;
   });
 
   await check('full-page screenshots at 1280 and 360 px, no horizontal scroll at 360 px', async () => {
     await page.evaluate(() => window.scrollTo(0, 0));
-    await page.screenshot({ path: join(ROOT, 'docs', 'page-1280.png'), fullPage: true });
+    const wide = await shot(page, 'page-1280.png', 'page-1280.png', { fullPage: true });
     await page.setViewportSize({ width: 360, height: 800 });
     await page.waitForTimeout(600);
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
-    await page.screenshot({ path: join(ROOT, 'docs', 'page-360.png'), fullPage: true });
+    const narrow = await shot(page, 'page-360.png', 'page-360.png', { fullPage: true });
     await page.setViewportSize({ width: 1280, height: 900 });
     assert(width <= 360, `the page is ${width} px wide at a 360 px viewport`);
-    return 'docs/page-1280.png, docs/page-360.png';
+    return `${wide}, ${narrow}`;
   });
 
   await check('?embed=draw shows the drawing pad alone, and it classifies', async () => {
@@ -217,19 +290,31 @@ try {
     return detail;
   });
 
-  await check('a corrupt data file is named in an error, and the pad still classifies', async () => {
+  await check('a missing, then a corrupt data file is named in an error, and the pad still classifies', async () => {
     const bad = await context.newPage();
     bad.on('pageerror', (e) => pageErrors.push(e.message));
-    await bad.route('**/data/t10k-labels-idx1-ubyte.gz', (route) =>
+    const FILE = 't10k-labels-idx1-ubyte';
+    await bad.route(`**/data/${FILE}.gz`, (route) => route.fulfill({ status: 404, body: 'not here' }));
+    await bad.goto(`${base}/?backend=cpu`);
+    await until(bad, () => window.pruneLab?.state.data.status === 'error', 3 * MIN, 'the download error');
+    let s = await state(bad);
+    let text = await bad.textContent('#data-error');
+    assert(s.data.errorKind === 'download' && s.data.errorFile === FILE, `expected a download error for ${FILE}, got ${s.data.errorKind} for ${s.data.errorFile}: ${text}`);
+    assert(text.includes(`data/${FILE}.gz is missing (HTTP 404)`) && text.includes('bash scripts/setup-data.sh'), `the error does not name the file and the fix: ${text}`);
+
+    await bad.unroute(`**/data/${FILE}.gz`);
+    await bad.route(`**/data/${FILE}.gz`, (route) =>
       route.fulfill({ status: 200, contentType: 'application/gzip', body: Buffer.from('this is not a gzip file, nor an IDX file; '.repeat(40)) }),
     );
-    await bad.goto(`${base}/?backend=cpu`);
-    await until(bad, () => window.pruneLab?.state.data.status === 'error', 3 * MIN, 'the data error');
-    const text = await bad.textContent('#data-error');
+    await bad.click('#data-retry');
+    await until(bad, () => window.pruneLab.state.data.status === 'error' && window.pruneLab.state.data.errorKind !== 'download', 3 * MIN, 'the data error');
+    s = await state(bad);
+    text = await bad.textContent('#data-error');
     assert(await bad.isVisible('#data-error'), 'the error is not visible');
-    assert(text.includes('t10k-labels-idx1-ubyte') && text.includes('bash scripts/setup-data.sh'), `the error does not name the file and the fix: ${text}`);
+    assert(s.data.errorKind === 'data' && s.data.errorFile === FILE, `expected a data error for ${FILE}, got ${s.data.errorKind} for ${s.data.errorFile}: ${text}`);
+    assert(text.startsWith(`data/${FILE}.gz is corrupt or not Fashion-MNIST: `) && text.includes('bash scripts/setup-data.sh'), `the error does not name the file and the fix: ${text}`);
     const detail = await drawAndClassify(bad);
-    await bad.locator('#panel-data').screenshot({ path: join(SHOTS, 'data-error.png') });
+    await shot(bad.locator('#panel-data'), 'data-error.png', 'screenshots/data-error.png');
     await bad.close();
     return `"${text.slice(0, 90)}…"; ${detail}`;
   });
