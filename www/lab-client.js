@@ -78,9 +78,11 @@ export class LabClient {
     this.pending.clear();
   }
 
+  /** Stops the worker; pending and later calls reject with kind 'closed'. */
   terminate() {
     this.worker.terminate();
-    this.rejectAll(labError('the lab was closed', 'closed'));
+    this.failed = labError('the lab was closed', 'closed');
+    this.rejectAll(this.failed);
   }
 }
 
