@@ -86,7 +86,7 @@ export function setupTrain(page) {
     $('train-missed').replaceChildren();
     if (!ev.predictions) return;
     try {
-      const missed = await client.misclassified(ev.predictions, 16);
+      const missed = await client.misclassified(Uint8Array.from(ev.predictions), 16);
       const figures = missed.map((m) => {
         const [truth, guess] = [names[m.label], names[m.predicted]];
         const cap = el('figcaption');
