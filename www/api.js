@@ -9,7 +9,7 @@
 export const METHODS = {
   // Worker-only (see worker.js):
   create: { worker: true }, //       ({backend?, keep?}) → {backend, info, defaultModel}
-  loadData: { worker: true }, //     ({base?}, onProgress?) → DatasetInfo
+  loadData: { worker: true }, //     ({base?: 'data/'}, onProgress?) → DatasetInfo
   loadDataset: { worker: true }, //  (files) → DatasetInfo; kept for the next create({keep})
   // Static:
   classNames: { static: true },

@@ -20,7 +20,6 @@ import { METHODS, errorToWire, isCallback, labError, pack } from './api.js';
 import { fetchDataset } from './data.js';
 
 const DEFAULT_MODEL = new URL('models/default.plab', import.meta.url);
-const DATA_BASE = new URL('data/', import.meta.url);
 
 let wasm = null; // the init() promise, started by the first message
 let lab = null;
@@ -83,11 +82,15 @@ function loadDataset(files) {
   return info;
 }
 
-/** Streams data/*.gz (onProgress({type: 'file', file, loaded, total})), then loadDataset. */
-async function loadData({ base } = {}, onProgress) {
+/**
+ * Streams the four .gz files from `base` (a folder relative to this worker; default 'data/')
+ * with onProgress({type: 'file', file, loaded, total}), then loadDataset.
+ */
+async function loadData({ base = 'data/' } = {}, onProgress) {
   needLab();
   const progress = (file, loaded, total) => onProgress?.({ type: 'file', file, loaded, total });
-  return loadDataset(await fetchDataset(base ? new URL(base, DATA_BASE) : DATA_BASE, progress));
+  const folder = new URL(base.endsWith('/') ? base : `${base}/`, import.meta.url);
+  return loadDataset(await fetchDataset(folder, progress));
 }
 
 const WORKER_CALLS = { create, loadData, loadDataset };
