@@ -59,12 +59,32 @@ pub enum DataError {
     LengthMismatch { file: String, expected: usize, actual: usize },
     #[error("{file}: header claims {count} items, more than the {MAX_ITEMS} allowed")]
     TooLarge { file: String, count: usize },
+    #[error("{file}: header dimensions {dims:?} are too large to be a data file")]
+    Overflow { file: String, dims: Vec<usize> },
     #[error("{file}: label {label} at index {index} is not a class (0..=9)")]
     BadLabel { file: String, index: usize, label: u8 },
     #[error("{images} images but {labels} labels")]
     CountMismatch { images: usize, labels: usize },
     #[error("the dataset is empty")]
     Empty,
+}
+
+impl DataError {
+    /// The file the error is about, when it is about one (a JavaScript caller names it).
+    pub fn file(&self) -> Option<&str> {
+        match self {
+            DataError::Io { file, .. }
+            | DataError::Gzip { file, .. }
+            | DataError::Truncated { file, .. }
+            | DataError::BadMagic { file, .. }
+            | DataError::BadDimensions { file, .. }
+            | DataError::LengthMismatch { file, .. }
+            | DataError::TooLarge { file, .. }
+            | DataError::Overflow { file, .. }
+            | DataError::BadLabel { file, .. } => Some(file),
+            DataError::CountMismatch { .. } | DataError::Empty => None,
+        }
+    }
 }
 
 /// Decompresses `bytes` if they start with the gzip signature, else returns them unchanged.
@@ -87,9 +107,10 @@ fn be_u32(file: &str, bytes: &[u8], at: usize) -> Result<u32, DataError> {
         .ok_or_else(|| DataError::Truncated { file: file.into(), expected: at + 4, actual: bytes.len() })
 }
 
-/// Checks the header size, magic and body length of an IDX file of rank `dims.len()`.
-/// Returns the dimensions read from the header.
-fn idx_header(file: &str, bytes: &[u8], magic: u32, rank: usize) -> Result<Vec<usize>, DataError> {
+/// Checks the header size, magic, item shape (`item`: the dimensions after the count) and body
+/// length of an IDX file. Returns the item count.
+fn idx_header(file: &str, bytes: &[u8], magic: u32, item: &[usize]) -> Result<usize, DataError> {
+    let rank = 1 + item.len();
     let found = be_u32(file, bytes, 0)?;
     if found != magic {
         return Err(DataError::BadMagic { file: file.into(), found, expected: magic });
@@ -104,7 +125,11 @@ fn idx_header(file: &str, bytes: &[u8], magic: u32, rank: usize) -> Result<Vec<u
     if dims[0] > MAX_ITEMS {
         return Err(DataError::TooLarge { file: file.into(), count: dims[0] });
     }
-    let expected = header_len + dims.iter().product::<usize>();
+    if dims[1..] != *item {
+        let (rows, cols) = (dims[1], dims.get(2).copied().unwrap_or(1));
+        return Err(DataError::BadDimensions { file: file.into(), rows, cols });
+    }
+    let expected = file_len(header_len, &dims).ok_or_else(|| DataError::Overflow { file: file.into(), dims: dims.clone() })?;
     if bytes.len() < expected {
         return Err(DataError::Truncated { file: file.into(), expected, actual: bytes.len() });
     }
@@ -115,23 +140,26 @@ fn idx_header(file: &str, bytes: &[u8], magic: u32, rank: usize) -> Result<Vec<u
             actual: bytes.len() - header_len,
         });
     }
-    Ok(dims)
+    Ok(dims[0])
+}
+
+/// Header plus the product of `dims`, or `None` when that does not fit a `usize`: on wasm32 a
+/// header claiming 10,000,000 images of 28×28 does not, though it passes the item limit.
+pub fn file_len(header: usize, dims: &[usize]) -> Option<usize> {
+    dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))?.checked_add(header)
 }
 
 /// Parses an IDX3 image file (gzip or raw) into `count × 784` bytes.
 pub fn parse_images(file: &str, bytes: &[u8]) -> Result<Vec<u8>, DataError> {
     let bytes = maybe_gunzip(file, bytes)?;
-    let dims = idx_header(file, &bytes, MAGIC_IMAGES, 3)?;
-    if dims[1] != IMAGE_SIDE || dims[2] != IMAGE_SIDE {
-        return Err(DataError::BadDimensions { file: file.into(), rows: dims[1], cols: dims[2] });
-    }
+    idx_header(file, &bytes, MAGIC_IMAGES, &[IMAGE_SIDE, IMAGE_SIDE])?;
     Ok(bytes[16..].to_vec())
 }
 
 /// Parses an IDX1 label file (gzip or raw); every label must be a class index.
 pub fn parse_labels(file: &str, bytes: &[u8]) -> Result<Vec<u8>, DataError> {
     let bytes = maybe_gunzip(file, bytes)?;
-    idx_header(file, &bytes, MAGIC_LABELS, 1)?;
+    idx_header(file, &bytes, MAGIC_LABELS, &[])?;
     let labels = bytes[8..].to_vec();
     if let Some((index, &label)) = labels.iter().enumerate().find(|(_, l)| **l as usize >= NUM_CLASSES) {
         return Err(DataError::BadLabel { file: file.into(), index, label });
@@ -476,7 +504,7 @@ mod tests {
     fn bad_dimensions_and_labels_are_rejected() {
         let mut raw = idx_images(1, 0);
         raw[11] = 27; // rows = 27
-        assert!(matches!(parse_images("x", &raw).unwrap_err(), DataError::BadDimensions { rows: 27, .. } | DataError::LengthMismatch { .. }));
+        assert!(matches!(parse_images("x", &raw).unwrap_err(), DataError::BadDimensions { rows: 27, cols: 28, .. }));
         assert!(matches!(parse_labels("y", &idx_labels(&[3, 10])).unwrap_err(), DataError::BadLabel { index: 1, label: 10, .. }));
     }
 
@@ -485,6 +513,20 @@ mod tests {
         let mut raw = idx_labels(&[1]);
         raw[4..8].copy_from_slice(&u32::MAX.to_be_bytes());
         assert!(matches!(parse_labels("y", &raw).unwrap_err(), DataError::TooLarge { .. }));
+        // Within the item limit, the length is still checked before anything is allocated.
+        let mut raw = idx_images(1, 0);
+        raw[4..8].copy_from_slice(&10_000_000u32.to_be_bytes());
+        let err = parse_images("x", &raw).unwrap_err();
+        assert!(matches!(err, DataError::Truncated { expected: 7_840_000_016, .. }) || matches!(err, DataError::Overflow { .. }), "{err}");
+    }
+
+    #[test]
+    fn lengths_that_overflow_are_none() {
+        assert_eq!(file_len(16, &[10, 28, 28]), Some(7856));
+        assert_eq!(file_len(16, &[usize::MAX / 2, 28, 28]), None);
+        assert_eq!(file_len(usize::MAX, &[1]), None);
+        // What wasm32 meets: 10,000,000 × 784 > u32::MAX.
+        assert!(10_000_000u64 * 784 > u32::MAX as u64);
     }
 
     #[test]

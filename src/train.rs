@@ -15,10 +15,10 @@ use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
 use crate::data::{Batch, Dataset, IMAGE_PIXELS, NUM_CLASSES, shuffled_indices};
-use crate::model::{Arch, Model, ModelKind};
-use crate::prune::DeviceMask;
+use crate::model::{Arch, DeviceMask, Mask, Model, ModelKind, Weights};
 
 /// How the learning rate moves over training.
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", tag = "kind")]
 pub enum Schedule {
@@ -47,6 +47,7 @@ impl Schedule {
 }
 
 /// Everything that decides how a model is trained.
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
     pub epochs: usize,
@@ -62,16 +63,15 @@ pub struct TrainConfig {
 }
 
 /// Named training presets.
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-#[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
 pub enum Recipe {
     /// The report's Keras recipe: Adam 1e-3, batch 32, constant rate, ε = 1e-7, Keras' default
     /// per-epoch shuffling.
     Report,
     /// Ours: AdamW with weight decay, batch 64, warm-up and cosine decay; the CNN, slowed by its
-    /// heavy dropout, gets a 3× higher peak rate (measured: 91.1 % against 90.95 % at 2e-3,
-    /// batch 32).
+    /// heavy dropout, gets a 3× higher peak rate (README, training).
     Default,
 }
 
@@ -148,6 +148,7 @@ impl TrainConfig {
 }
 
 /// Reported after every batch.
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[derive(Clone, Debug, Serialize)]
 pub struct BatchProgress {
     /// 1-based.
@@ -164,6 +165,7 @@ pub struct BatchProgress {
 }
 
 /// Reported after every epoch.
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[derive(Clone, Debug, Serialize)]
 pub struct EpochSummary {
     pub epoch: usize,
@@ -189,11 +191,22 @@ pub trait Observer {
     }
 }
 
+/// Changes the mask while training runs (gradual pruning). Steps count batches over the whole
+/// run, 0-based, out of `total`.
+pub trait Repruner {
+    /// Whether to prune again before batch `step`. Asked before every batch; answering yes costs
+    /// a read of the weights from the device.
+    fn due(&self, step: usize, total: usize) -> bool;
+    /// The mask to train with from batch `step` on, given the current weights.
+    fn mask(&mut self, current: &Weights, step: usize, total: usize) -> Mask;
+}
+
 /// An observer that ignores everything.
 pub struct Quiet;
 impl Observer for Quiet {}
 
 /// Loss, accuracy, per-class accuracy and the confusion matrix on a dataset.
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
     pub loss: f32,
@@ -264,6 +277,17 @@ pub async fn evaluate(model: &Model, data: &Dataset, batch_size: usize, device: 
     })
 }
 
+/// The logits of every image of `data`, row by row (10 per image).
+pub async fn logits(model: &Model, data: &Dataset, device: &Device) -> Result<Vec<f32>, TrainError> {
+    let plain = device.clone().without_autodiff();
+    let model = model.valid();
+    let mut out = Vec::with_capacity(data.len() * NUM_CLASSES);
+    for batch in data.batches(1000, None) {
+        out.extend(read_f32(model.forward(batch_tensors(&batch, &plain).0)).await?);
+    }
+    Ok(out)
+}
+
 /// Class probabilities of one 28×28 image given as 784 values in [0, 1] (0 = black background).
 pub async fn classify(model: &Model, pixels: &[f32], device: &Device) -> Result<Vec<f32>, TrainError> {
     if pixels.len() != IMAGE_PIXELS {
@@ -325,25 +349,19 @@ impl Trainer {
         Self::new(arch.init(device), config, device, train_len)
     }
 
-    pub fn epochs_done(&self) -> usize {
-        self.epoch
-    }
-
     /// Runs one epoch. Returns `None` when cancelled (the model keeps what it learned so far).
     pub async fn run_epoch<O: Observer>(&mut self, data: &Dataset, validation: Option<&Dataset>, obs: &mut O) -> Result<Option<EpochSummary>, TrainError> {
-        self.run_epoch_pruning(data, validation, obs, 0, &mut |_, _| None).await
+        self.run_epoch_pruning(data, validation, obs, None).await
     }
 
-    /// Runs one epoch, calling `reprune(current weights, k)` before the k-th of `steps` equal
-    /// slices of its batches (k = 0..steps); a mask it returns replaces the current one. This lets
-    /// gradual pruning take many small steps inside a single epoch.
+    /// Runs one epoch, letting `reprune` replace the mask before the batches it names: gradual
+    /// pruning takes many small steps this way, even inside a single epoch.
     pub async fn run_epoch_pruning<O: Observer>(
         &mut self,
         data: &Dataset,
         validation: Option<&Dataset>,
         obs: &mut O,
-        steps: usize,
-        reprune: &mut dyn FnMut(&crate::model::Weights, usize) -> Option<crate::prune::Mask>,
+        mut reprune: Option<&mut dyn Repruner>,
     ) -> Result<Option<EpochSummary>, TrainError> {
         if data.is_empty() {
             return Err(TrainError::EmptyDataset);
@@ -359,11 +377,10 @@ impl Trainer {
             if obs.cancelled() {
                 return Ok(None);
             }
-            if steps > 0 && (b * steps) % nb < steps {
+            if let Some(r) = reprune.as_deref_mut().filter(|r| r.due(self.step, self.total_steps)) {
                 let current = self.model().to_weights().await?;
-                if let Some(mask) = reprune(&current, b * steps / nb) {
-                    self.set_mask(&mask);
-                }
+                let mask = r.mask(&current, self.step, self.total_steps);
+                self.set_mask(&mask);
             }
             let lr = cfg.schedule.lr(cfg.lr, self.step, self.total_steps);
             let (x, y) = batch_tensors(&batch, &self.device);
@@ -427,7 +444,7 @@ impl Trainer {
     }
 
     /// From now on, zero what `mask` removes, now and after every optimizer step.
-    pub fn set_mask(&mut self, mask: &crate::prune::Mask) {
+    pub fn set_mask(&mut self, mask: &Mask) {
         let m = mask.to_device(&self.device);
         let model = self.model.take().expect("trainer holds a model");
         self.model = Some(m.apply(model));
@@ -450,6 +467,55 @@ impl Trainer {
 pub struct TrainReport {
     pub epochs: Vec<EpochSummary>,
     pub cancelled: bool,
+}
+
+/// A trained network and what training it did: the result both faces report.
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[derive(Clone, Debug, Serialize)]
+pub struct TrainOutcome {
+    /// The architecture, e.g. `mlp 784-1000-1000-500-200-10`.
+    pub arch: String,
+    pub params: usize,
+    pub config: TrainConfig,
+    pub train_images: usize,
+    pub epochs: Vec<EpochSummary>,
+    /// Stopped before the last epoch ended; the model is then not kept.
+    pub cancelled: bool,
+    /// On the test set, when one was given and training finished.
+    pub evaluation: Option<Evaluation>,
+    pub seconds: f64,
+}
+
+/// Trains a fresh network of `arch` on `train` (validating on `validation` after each epoch),
+/// then evaluates it on `test`. The model is `None` when training was cancelled.
+pub async fn train<O: Observer>(
+    arch: &Arch,
+    config: TrainConfig,
+    train: &Dataset,
+    validation: Option<&Dataset>,
+    test: Option<&Dataset>,
+    device: &Device,
+    obs: &mut O,
+) -> Result<(Option<Model>, TrainOutcome), TrainError> {
+    let start = Instant::now();
+    let mut trainer = Trainer::fresh(arch, config.clone(), device, train.len())?;
+    let report = trainer.run(train, validation.filter(|v| !v.is_empty()), obs).await?;
+    let model = (!report.cancelled).then(|| trainer.into_model());
+    let evaluation = match (&model, test) {
+        (Some(m), Some(t)) => Some(evaluate(m, t, 1000, device).await?),
+        _ => None,
+    };
+    let outcome = TrainOutcome {
+        arch: arch.describe(),
+        params: arch.num_params(),
+        config,
+        train_images: train.len(),
+        epochs: report.epochs,
+        cancelled: report.cancelled,
+        evaluation,
+        seconds: start.elapsed().as_secs_f64(),
+    };
+    Ok((model, outcome))
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

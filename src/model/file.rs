@@ -104,7 +104,13 @@ pub fn decode(bytes: &[u8]) -> Result<ModelFile, ModelError> {
     let header: Header =
         serde_json::from_slice(&bytes[16..16 + hlen]).map_err(|e| ModelError::BadFile(format!("header: {e}")))?;
     let width = if header.precision == Precision::F16 { 2 } else { 4 };
-    let count: usize = header.layers.iter().map(|l| l.weight.iter().product::<usize>() + l.bias).sum();
+    // Checked: a corrupt header can claim shapes whose size overflows usize (easily on wasm32).
+    let count = header
+        .layers
+        .iter()
+        .try_fold(0usize, |sum, l| crate::data::file_len(l.bias, &l.weight).and_then(|n| sum.checked_add(n)))
+        .filter(|n| n.checked_mul(width).is_some())
+        .ok_or_else(|| bad("the header claims layers too large to be a model"))?;
     let body = &bytes[16 + hlen..];
     if body.len() != count * width {
         return Err(ModelError::BadFile(format!(
@@ -136,6 +142,94 @@ pub fn decode(bytes: &[u8]) -> Result<ModelFile, ModelError> {
         return Err(bad("it contains NaN or infinite weights"));
     }
     Ok(ModelFile { weights, meta: header.meta })
+}
+
+/// A whole pruning session: the dense weights pruning starts from, and the network in use with
+/// its mask when it is pruned. This is what carries a lab from one backend to another (or
+/// across a crash) without turning the pruned weights into the new dense ones.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    pub dense: Weights,
+    pub pruned: Option<(Weights, crate::model::Mask)>,
+    /// What the face needs to resume: the pruning spec, timings…
+    pub meta: serde_json::Value,
+}
+
+const SNAPSHOT_MAGIC: &[u8; 8] = b"PLABSNAP";
+
+#[derive(Serialize, Deserialize)]
+struct SnapshotHeader {
+    meta: serde_json::Value,
+    dense_bytes: usize,
+    pruned_bytes: usize,
+}
+
+/// Layout: magic `PLABSNAP`, version (`u32`), JSON header length (`u32`), the JSON header, the
+/// dense weights as a model file, then (when pruned) the pruned weights as a model file and
+/// their mask, one bit per parameter in layer order, kernel before bias.
+pub fn encode_snapshot(s: &Snapshot) -> Vec<u8> {
+    let dense = encode(&s.dense, &serde_json::Value::Null, Precision::F32);
+    let pruned = s.pruned.as_ref().map(|(w, _)| encode(w, &serde_json::Value::Null, Precision::F32)).unwrap_or_default();
+    let header = serde_json::to_vec(&SnapshotHeader { meta: s.meta.clone(), dense_bytes: dense.len(), pruned_bytes: pruned.len() }).expect("plain data");
+    let mut out = Vec::new();
+    out.extend_from_slice(SNAPSHOT_MAGIC);
+    out.extend_from_slice(&VERSION.to_le_bytes());
+    out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+    out.extend_from_slice(&header);
+    out.extend_from_slice(&dense);
+    out.extend_from_slice(&pruned);
+    if let Some((_, mask)) = &s.pruned {
+        let bits: Vec<bool> = mask.layers.iter().flat_map(|l| l.weight.iter().chain(&l.bias).copied()).collect();
+        out.extend(bits.chunks(8).map(|c| c.iter().enumerate().fold(0u8, |b, (i, &k)| b | ((k as u8) << i))));
+    }
+    out
+}
+
+/// Parses a snapshot, checking every part as [`decode`] checks a model file.
+pub fn decode_snapshot(bytes: &[u8]) -> Result<Snapshot, ModelError> {
+    let bad = |m: &str| ModelError::BadFile(format!("lab snapshot: {m}"));
+    if bytes.len() < 16 || &bytes[..8] != SNAPSHOT_MAGIC {
+        return Err(bad("it does not start with PLABSNAP"));
+    }
+    let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap());
+    if version != VERSION {
+        return Err(ModelError::Version { found: version, supported: VERSION });
+    }
+    let hlen = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
+    let rest = bytes.get(16..).filter(|r| hlen <= MAX_HEADER && hlen <= r.len()).ok_or_else(|| bad("the header length points past the end"))?;
+    let header: SnapshotHeader = serde_json::from_slice(&rest[..hlen]).map_err(|e| bad(&format!("header: {e}")))?;
+    let rest = &rest[hlen..];
+    let cut = header.dense_bytes.checked_add(header.pruned_bytes).filter(|&n| n <= rest.len()).ok_or_else(|| bad("it is truncated"))?;
+    let dense = decode(&rest[..header.dense_bytes])?.weights;
+    let pruned = if header.pruned_bytes == 0 {
+        if cut != rest.len() {
+            return Err(bad("unexpected bytes at the end"));
+        }
+        None
+    } else {
+        let weights = decode(&rest[header.dense_bytes..cut])?.weights;
+        if weights.arch != dense.arch {
+            return Err(bad("the pruned weights do not have the dense model's shape"));
+        }
+        let bits = &rest[cut..];
+        if bits.len() != weights.num_params().div_ceil(8) {
+            return Err(bad("the mask is truncated"));
+        }
+        let mut at = 0usize;
+        let mut next = || {
+            let keep = bits[at / 8] >> (at % 8) & 1 == 1;
+            at += 1;
+            keep
+        };
+        let mut mask = crate::model::Mask::full(&weights);
+        for l in &mut mask.layers {
+            for k in l.weight.iter_mut().chain(l.bias.iter_mut()) {
+                *k = next();
+            }
+        }
+        Some((weights, mask))
+    };
+    Ok(Snapshot { dense, pruned, meta: header.meta })
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -215,5 +309,37 @@ mod tests {
         let mut nan = tiny();
         nan.layers[0].weight.values[0] = f32::NAN;
         assert!(matches!(decode(&encode(&nan, &serde_json::Value::Null, Precision::F32)), Err(ModelError::BadFile(m)) if m.contains("NaN")));
+    }
+
+    /// A header whose shapes multiply past usize is refused, not overflowed.
+    #[test]
+    fn absurd_shapes_are_refused() {
+        let good = encode(&tiny(), &serde_json::Value::Null, Precision::F32);
+        let hlen = u32::from_le_bytes(good[12..16].try_into().unwrap()) as usize;
+        let header = String::from_utf8(good[16..16 + hlen].to_vec()).unwrap();
+        let huge = header.replacen("\"weight\":[784,3]", &format!("\"weight\":[{},{}]", usize::MAX / 2, 4), 1);
+        assert_ne!(huge, header);
+        let mut bytes = good[..12].to_vec();
+        bytes.extend_from_slice(&(huge.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(huge.as_bytes());
+        bytes.extend_from_slice(&good[16 + hlen..]);
+        assert!(matches!(decode(&bytes), Err(ModelError::BadFile(m)) if m.contains("too large")));
+    }
+
+    #[test]
+    fn snapshots_round_trip_and_refuse_damage() {
+        let dense = tiny();
+        let mut mask = crate::model::Mask::full(&dense);
+        mask.layers[0].weight[5] = false;
+        mask.layers[1].bias[2] = false;
+        let mut pruned = dense.clone();
+        mask.apply(&mut pruned).unwrap();
+        let meta = serde_json::json!({"spec": "weight 50"});
+        for s in [Snapshot { dense: dense.clone(), pruned: None, meta: meta.clone() }, Snapshot { dense: dense.clone(), pruned: Some((pruned, mask)), meta }] {
+            let bytes = encode_snapshot(&s);
+            assert_eq!(decode_snapshot(&bytes).unwrap(), s);
+            assert!(decode_snapshot(&bytes[..bytes.len() - 1]).is_err());
+            assert!(decode_snapshot(&encode(&dense, &serde_json::Value::Null, Precision::F32)).is_err());
+        }
     }
 }

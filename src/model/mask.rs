@@ -1,10 +1,10 @@
-//! Masks: which parameters pruning removed, kept so that training cannot bring them back.
+//! Masks: which parameters are removed, kept beside the model so that training cannot bring
+//! them back. Pruning makes them; the trainer and the model files only carry them.
 
 use burn::module::Param;
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::PruneError;
-use crate::model::{Model, ParamMap, Weights};
+use super::{Model, ModelError, ParamMap, Weights};
 
 /// Per layer, `true` for every kernel and bias entry that survives.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,14 +30,14 @@ impl Mask {
         }
     }
 
-    pub fn check(&self, weights: &Weights) -> Result<(), PruneError> {
+    pub fn check(&self, weights: &Weights) -> Result<(), ModelError> {
         let fits = self.layers.len() == weights.layers.len()
             && self.layers.iter().zip(&weights.layers).all(|(m, l)| m.weight.len() == l.weight.len() && m.bias.len() == l.bias.len());
-        if fits { Ok(()) } else { Err(PruneError::MaskMismatch(weights.arch.describe())) }
+        if fits { Ok(()) } else { Err(ModelError::MaskMismatch(weights.arch.describe())) }
     }
 
     /// Zeroes the removed entries of `weights`.
-    pub fn apply(&self, weights: &mut Weights) -> Result<(), PruneError> {
+    pub fn apply(&self, weights: &mut Weights) -> Result<(), ModelError> {
         self.check(weights)?;
         for (m, l) in self.layers.iter().zip(&mut weights.layers) {
             for (v, keep) in l.weight.values.iter_mut().zip(&m.weight).chain(l.bias.values.iter_mut().zip(&m.bias)) {

@@ -57,34 +57,8 @@ impl Layer {
         self.bias.len()
     }
 
-    /// The (input unit, output unit) that kernel entry `i` connects, where the layer before has
-    /// `prev_units` units (the first layer: pass its input size). After a conv layer a dense
-    /// layer reads the flattened feature map, so each input unit owns `in / prev_units` rows.
-    pub fn edge(&self, i: usize, prev_units: usize) -> (usize, usize) {
-        match self.kind {
-            LayerKind::Dense => {
-                let (rows, out) = (self.weight.shape[0], self.weight.shape[1]);
-                (i / out / (rows / prev_units).max(1), i % out)
-            }
-            LayerKind::Conv => {
-                let kk = self.weight.shape[2] * self.weight.shape[3];
-                let cin = self.weight.shape[1];
-                ((i / kk) % cin, i / (cin * kk))
-            }
-        }
-    }
-
-    /// How many units the layer reads: input pixels or channels for a first layer, otherwise
-    /// the units of the layer before.
-    pub fn input_units(&self) -> usize {
-        match self.kind {
-            LayerKind::Dense => self.weight.shape[0],
-            LayerKind::Conv => self.weight.shape[1],
-        }
-    }
-
-    /// Flat indices of the incoming weights of output unit `u`.
-    pub fn unit_weight_indices(&self, u: usize) -> Box<dyn Iterator<Item = usize> + '_> {
+    /// Flat kernel indices of the incoming weights of output unit `u`.
+    pub fn incoming(&self, u: usize) -> Box<dyn Iterator<Item = usize> + '_> {
         match self.kind {
             LayerKind::Dense => {
                 let out = self.weight.shape[1];
@@ -117,5 +91,79 @@ impl Weights {
     /// The layers whose units can be pruned: all but the output layer.
     pub fn hidden_layers(&self) -> std::ops::Range<usize> {
         0..self.layers.len().saturating_sub(1)
+    }
+}
+
+/// The topology of the layers: which weights join which units. Neuron pruning, connected weight
+/// pruning and compaction all ask these questions, so they are answered here once.
+impl Weights {
+    /// How many units layer `li` reads: the units of the layer before, or for the first layer its
+    /// input pixels (dense) or channels (conv).
+    pub fn input_units(&self, li: usize) -> usize {
+        match (li, self.layers[li].kind) {
+            (0, LayerKind::Dense) => self.layers[0].weight.shape[0],
+            (0, LayerKind::Conv) => self.layers[0].weight.shape[1],
+            _ => self.layers[li - 1].units(),
+        }
+    }
+
+    /// The kernel rows (dense) or input channels (conv) of layer `li` that belong to its input
+    /// unit `u`. After a conv layer a dense layer reads the flattened, channel-major feature
+    /// map, so one unit (a filter) owns several consecutive rows.
+    pub fn input_rows(&self, li: usize, u: usize) -> std::ops::Range<usize> {
+        let l = &self.layers[li];
+        match l.kind {
+            LayerKind::Conv => u..u + 1,
+            LayerKind::Dense => {
+                let per = l.weight.shape[0] / self.input_units(li);
+                u * per..(u + 1) * per
+            }
+        }
+    }
+
+    /// Flat kernel indices, in layer `li`, of the weights that read its input unit `u`.
+    pub fn reading(&self, li: usize, u: usize) -> Vec<usize> {
+        let l = &self.layers[li];
+        match l.kind {
+            // A conv kernel [out, in, kh, kw]: channel u of every filter.
+            LayerKind::Conv => {
+                let kk = l.weight.shape[2] * l.weight.shape[3];
+                let per = l.weight.shape[1] * kk;
+                (0..l.weight.shape[0]).flat_map(|o| (o * per + u * kk)..(o * per + (u + 1) * kk)).collect()
+            }
+            // A dense kernel [in, out]: whole rows.
+            LayerKind::Dense => {
+                let rows = self.input_rows(li, u);
+                let out = l.weight.shape[1];
+                (rows.start * out..rows.end * out).collect()
+            }
+        }
+    }
+
+    /// Maps kernel indices of layer `li` to the (input unit, output unit) they join; built once
+    /// per layer because connected pruning asks for every weight.
+    pub fn edges(&self, li: usize) -> Edges {
+        let l = &self.layers[li];
+        match l.kind {
+            LayerKind::Dense => Edges::Dense { out: l.weight.shape[1], rows_per_unit: (l.weight.shape[0] / self.input_units(li)).max(1) },
+            LayerKind::Conv => Edges::Conv { cin: l.weight.shape[1], kk: l.weight.shape[2] * l.weight.shape[3] },
+        }
+    }
+}
+
+/// See [`Weights::edges`].
+#[derive(Clone, Copy, Debug)]
+pub enum Edges {
+    Dense { out: usize, rows_per_unit: usize },
+    Conv { cin: usize, kk: usize },
+}
+
+impl Edges {
+    /// The (input unit, output unit) that kernel entry `i` joins.
+    pub fn of(self, i: usize) -> (usize, usize) {
+        match self {
+            Edges::Dense { out, rows_per_unit } => (i / out / rows_per_unit, i % out),
+            Edges::Conv { cin, kk } => ((i / kk) % cin, i / (cin * kk)),
+        }
     }
 }

@@ -1,10 +1,12 @@
 //! Compaction: rebuild a neuron-pruned network as a smaller dense one, and measure what a
 //! weight-pruned one would take in a sparse encoding.
 
+use burn::tensor::Device;
 use serde::Serialize;
 
-use super::neuron::outgoing_indices;
-use crate::model::{Arch, HostTensor, Layer, LayerKind, Weights};
+use crate::data::Dataset;
+use crate::model::{Arch, HostTensor, Layer, LayerKind, Model, Weights};
+use crate::train::{TrainError, evaluate, logits};
 
 /// A smaller network with the same outputs, and which units of the original it kept.
 #[derive(Clone, Debug)]
@@ -21,8 +23,8 @@ pub fn dead_units(weights: &Weights, layer: usize) -> Vec<bool> {
     let l = &weights.layers[layer];
     (0..l.units())
         .map(|u| {
-            let silent = l.bias.values[u] == 0.0 && l.unit_weight_indices(u).all(|i| l.weight.values[i] == 0.0);
-            let unread = outgoing_indices(weights, layer + 1, u).iter().all(|&i| weights.layers[layer + 1].weight.values[i] == 0.0);
+            let silent = l.bias.values[u] == 0.0 && l.incoming(u).all(|i| l.weight.values[i] == 0.0);
+            let unread = weights.reading(layer + 1, u).iter().all(|&i| weights.layers[layer + 1].weight.values[i] == 0.0);
             silent || unread
         })
         .collect()
@@ -42,14 +44,8 @@ pub fn compact(weights: &Weights) -> Compacted {
     let mut layers = Vec::with_capacity(n);
     for (li, l) in weights.layers.iter().enumerate() {
         let outs: Vec<usize> = if li + 1 < n { kept[li].clone() } else { (0..l.units()).collect() };
-        let ins: Vec<usize> = match (li, l.kind) {
-            (0, _) => (0..l.weight.shape[if l.kind == LayerKind::Dense { 0 } else { 1 }]).collect(),
-            (_, LayerKind::Conv) => kept[li - 1].clone(),
-            (_, LayerKind::Dense) => {
-                let per = l.weight.shape[0] / weights.layers[li - 1].units();
-                kept[li - 1].iter().flat_map(|&u| u * per..(u + 1) * per).collect()
-            }
-        };
+        let inputs: Vec<usize> = if li == 0 { (0..weights.input_units(0)).collect() } else { kept[li - 1].clone() };
+        let ins: Vec<usize> = inputs.iter().flat_map(|&u| weights.input_rows(li, u)).collect();
         let weight = match l.kind {
             LayerKind::Dense => {
                 let out = l.weight.shape[1];
@@ -76,7 +72,62 @@ pub fn compact(weights: &Weights) -> Compacted {
     Compacted { weights: Weights { arch, layers }, kept }
 }
 
+/// A compacted network against the network it came from (same shapes as the trained one).
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CompactReport {
+    pub arch: String,
+    pub params: usize,
+    /// As f32.
+    pub bytes: usize,
+    pub dense_arch: String,
+    pub dense_params: usize,
+    pub dense_bytes: usize,
+    /// Per image, best of the timed passes over `images` images.
+    pub latency_ms: f64,
+    pub dense_latency_ms: f64,
+    pub speedup: f64,
+    pub images: usize,
+    /// Largest difference between the two networks' logits on the first images.
+    pub max_abs_diff: f32,
+}
+
+/// Compacts `pruned` and measures it against itself uncompacted: latency per image (best of
+/// `repeats` passes over `images`, after one untimed pass each) and the largest logit
+/// difference. `between` runs between timed passes (the browser yields there).
+pub async fn measure_compaction(pruned: &Weights, images: &Dataset, repeats: usize, device: &Device, mut between: impl AsyncFnMut()) -> Result<(Compacted, CompactReport), TrainError> {
+    let small = compact(pruned);
+    let (big_model, small_model) = (Model::from_weights(pruned, device)?, Model::from_weights(&small.weights, device)?);
+    let mut latency = [f64::MAX; 2];
+    for (i, m) in [&big_model, &small_model].into_iter().enumerate() {
+        evaluate(m, &images.take(100), 100, device).await?;
+        for _ in 0..repeats.max(1) {
+            latency[i] = latency[i].min(evaluate(m, images, 1000, device).await?.seconds);
+            between().await;
+        }
+    }
+    let first = images.take(64);
+    let (a, b) = (logits(&big_model, &first, device).await?, logits(&small_model, &first, device).await?);
+    let max_abs_diff = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max);
+    let per_image = |s: f64| s * 1e3 / images.len().max(1) as f64;
+    let report = CompactReport {
+        arch: small.weights.arch.describe(),
+        params: small.weights.num_params(),
+        bytes: small.weights.num_params() * 4,
+        dense_arch: pruned.arch.describe(),
+        dense_params: pruned.num_params(),
+        dense_bytes: pruned.num_params() * 4,
+        latency_ms: per_image(latency[1]),
+        dense_latency_ms: per_image(latency[0]),
+        speedup: latency[0] / latency[1],
+        images: images.len(),
+        max_abs_diff,
+    };
+    Ok((small, report))
+}
+
 /// Bytes a model takes dense and in two sparse encodings (f32 values, u32 indices).
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct SparseSizes {
     pub params: usize,

@@ -3,10 +3,10 @@
 
 use burn::tensor::Device;
 
-use super::{Mask, PruneSpec, Sparsity, prune_mask};
+use super::{Gradual, Mask, PruneSpec, Pruning, Sparsity, prune_mask};
 use crate::data::Dataset;
 use crate::model::{Model, ModelError, Weights};
-use crate::train::{Observer, TrainConfig, TrainError, Trainer};
+use crate::train::{Observer, Repruner, TrainConfig, TrainError, Trainer};
 
 /// Why fine-tuning failed.
 #[derive(Debug, thiserror::Error)]
@@ -22,13 +22,10 @@ pub enum TuneError {
 }
 
 /// The fine-tuning recipe after pruning to `sparsity`: the default recipe, cosine-decayed from
-/// its first step, at a peak rate that grows with how much was removed: half the training rate
-/// up to 50 %, rising geometrically to 4× at 90 % and on to 15× at 99 %. A lightly pruned
-/// network only needs a nudge (a high rate undoes its training), while after heavy pruning the
-/// few surviving weights must move far within one epoch. Measured on the 5-epoch MLP (README,
-/// fine-tuning): neuron 50 % gives 89.01 % at 5e-4 and 87.74 % at 4e-3; weight 95 % gives
-/// 87.54 % at 5e-4, 88.46 % at 4e-3 and 88.61 % at 8.4e-3; weight 99 % (connected) 86.24 % at
-/// 4e-3 and 87.19 % at 1.5e-2.
+/// its first step, at a peak rate that grows with how much was removed (half the training rate
+/// up to 50 %, rising geometrically to 4× at 90 % and 15× at 99 %). A lightly pruned network
+/// only needs a nudge, and a high rate undoes its training; after heavy pruning the few
+/// surviving weights must move far within one epoch. README (fine-tuning) has the measurements.
 pub fn finetune_config(kind: crate::model::ModelKind, epochs: usize, sparsity: Sparsity) -> TrainConfig {
     let mut c = crate::train::Recipe::Default.config(kind, epochs);
     let k = sparsity.percent();
@@ -40,25 +37,23 @@ pub fn finetune_config(kind: crate::model::ModelKind, epochs: usize, sparsity: S
     c
 }
 
-/// Trains `weights` (already masked) for `config.epochs`, re-applying `mask` after every
-/// optimizer step. Returns `None` when cancelled.
-pub async fn finetune<O: Observer>(
-    weights: &Weights,
-    mask: &Mask,
-    train: &Dataset,
-    config: TrainConfig,
-    device: &Device,
-    obs: &mut O,
-) -> Result<Option<Weights>, TuneError> {
-    mask.check(weights)?;
-    let model = Model::from_weights(weights, device)?;
-    let mut trainer = Trainer::new(model, config, device, train.len())?;
-    trainer.set_mask(mask);
-    let report = trainer.run(train, None, obs).await?;
-    if report.cancelled {
+/// Trains a pruned network for `config.epochs` more epochs, re-applying its mask after every
+/// optimizer step so pruned weights stay zero. Returns `None` when cancelled.
+pub async fn finetune<O: Observer>(pruning: &Pruning, train: &Dataset, config: TrainConfig, device: &Device, obs: &mut O) -> Result<Option<Pruning>, TuneError> {
+    pruning.mask.check(&pruning.weights)?;
+    let start = web_time::Instant::now();
+    let epochs = config.epochs;
+    let mut trainer = Trainer::new(Model::from_weights(&pruning.weights, device)?, config, device, train.len())?;
+    trainer.set_mask(&pruning.mask);
+    if trainer.run(train, None, obs).await?.cancelled {
         return Ok(None);
     }
-    Ok(Some(trainer.into_model().to_weights().await?))
+    Ok(Some(Pruning {
+        weights: trainer.into_model().to_weights().await?,
+        finetune_epochs: pruning.finetune_epochs + epochs,
+        finetune_ms: pruning.finetune_ms + start.elapsed().as_secs_f64() * 1e3,
+        ..pruning.clone()
+    }))
 }
 
 /// When gradual pruning prunes, and from where: Zhu & Gupta's schedule cut into `steps` equal
@@ -86,21 +81,36 @@ impl CubicSchedule {
         self.steps
     }
 
+    /// The sparsity of the slice that begins at batch `step` of `total` (0-based), if one
+    /// does. Slices are equal runs of batches (within one), whatever the number of epochs; with
+    /// fewer batches than slices, each batch is a slice of a schedule with that many.
+    pub fn starting_at(&self, step: usize, total: usize) -> Option<Sparsity> {
+        let total = total.max(1);
+        let n = self.steps.min(total);
+        let slice = |b: usize| b * n / total;
+        (step == 0 || slice(step) != slice(step - 1)).then(|| self.of_slice(slice(step), n))
+    }
+
     /// The sparsity slice `j` trains at.
     pub fn sparsity(&self, j: usize) -> Sparsity {
-        if self.steps == 1 || j + 1 >= self.steps {
+        self.of_slice(j, self.steps)
+    }
+
+    /// Slice `j` of `n`.
+    fn of_slice(&self, j: usize, n: usize) -> Sparsity {
+        if n == 1 || j + 1 >= n {
             return self.target;
         }
-        let left = 1.0 - j as f64 / (self.steps - 1) as f64;
+        let left = 1.0 - j as f64 / (n - 1) as f64;
         let (si, sf) = (self.initial.percent(), self.target.percent());
         Sparsity::new(sf + (si - sf) * left.powi(3)).expect("between the initial and the target")
     }
 }
 
-/// Gradual pruning over `config.epochs` epochs cut into `schedule.steps()` slices: before each
-/// slice the *current* weights are pruned to the schedule's sparsity (so the mask adapts to
-/// what training did since), and training goes on with that mask. Returns the final weights and
-/// mask, or `None` if cancelled.
+/// Gradual pruning over `config.epochs` epochs cut into `schedule.steps()` slices of equal
+/// numbers of batches: before each slice the *current* weights are pruned to the schedule's
+/// sparsity (so the mask adapts to what training did since), and training goes on with that
+/// mask. Returns `None` if cancelled.
 pub async fn gradual<O: Observer>(
     weights: &Weights,
     spec: PruneSpec,
@@ -109,30 +119,46 @@ pub async fn gradual<O: Observer>(
     config: TrainConfig,
     device: &Device,
     obs: &mut O,
-) -> Result<Option<(Weights, Mask)>, TuneError> {
+) -> Result<Option<Pruning>, TuneError> {
+    let start = web_time::Instant::now();
     let epochs = config.epochs;
-    // Slices are spread over the epochs; an epoch holds at least one.
-    let per_epoch = schedule.steps().div_ceil(epochs.max(1));
     let mut trainer = Trainer::new(Model::from_weights(weights, device)?, config, device, train.len())?;
-    let mut mask = Mask::full(weights);
-    let mut last = None;
-    for e in 0..epochs {
-        let mut reprune = |current: &Weights, k: usize| {
-            let j = (e * per_epoch + k).min(schedule.steps() - 1);
-            if last == Some(j) {
-                return None;
-            }
-            last = Some(j);
-            let step_spec = PruneSpec { sparsity: schedule.sparsity(j), ..spec };
-            // Once pruned, always pruned: the new mask also keeps every earlier removal.
-            mask = mask.and(&prune_mask(current, step_spec));
-            Some(mask.clone())
-        };
-        if trainer.run_epoch_pruning(train, None, obs, per_epoch, &mut reprune).await?.is_none() {
+    let mut pruner = GradualPruner { spec, schedule, mask: Mask::full(weights) };
+    for _ in 0..epochs {
+        if trainer.run_epoch_pruning(train, None, obs, Some(&mut pruner)).await?.is_none() {
             return Ok(None);
         }
     }
-    Ok(Some((trainer.into_model().to_weights().await?, mask)))
+    let spec = PruneSpec { sparsity: schedule.target, ..spec };
+    Ok(Some(Pruning {
+        spec,
+        weights: trainer.into_model().to_weights().await?,
+        mask: pruner.mask,
+        finetune_epochs: epochs,
+        gradual: Some(Gradual { steps: schedule.steps, initial_sparsity: schedule.initial }),
+        prune_ms: 0.0,
+        finetune_ms: start.elapsed().as_secs_f64() * 1e3,
+    }))
+}
+
+struct GradualPruner {
+    spec: PruneSpec,
+    schedule: CubicSchedule,
+    /// Everything removed so far: once pruned, always pruned.
+    mask: Mask,
+}
+
+impl Repruner for GradualPruner {
+    fn due(&self, step: usize, total: usize) -> bool {
+        self.schedule.starting_at(step, total).is_some()
+    }
+
+    fn mask(&mut self, current: &Weights, step: usize, total: usize) -> Mask {
+        let sparsity = self.schedule.starting_at(step, total).unwrap_or(self.schedule.target);
+        let spec = PruneSpec { sparsity, ..self.spec };
+        self.mask = self.mask.and(&prune_mask(current, spec));
+        self.mask.clone()
+    }
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -163,5 +189,37 @@ mod tests {
         assert_eq!((s.sparsity(0).percent(), s.sparsity(1).percent()), (97.0, 99.0));
         assert_eq!(CubicSchedule::new(k(50.0), k(99.0), 1).unwrap().sparsity(0).percent(), 99.0);
         assert!(matches!(CubicSchedule::new(k(99.0), k(90.0), 3), Err(TuneError::InitialAboveTarget { .. })));
+    }
+
+    /// The sparsity (in percent) each of `total` batches trains at.
+    fn per_batch(s: &CubicSchedule, total: usize) -> Vec<f64> {
+        let mut current = f64::NAN;
+        (0..total).map(|b| { current = s.starting_at(b, total).map_or(current, |k| k.percent()); current }).collect()
+    }
+
+    fn count(xs: &[f64], x: f64) -> usize {
+        xs.iter().filter(|v| **v == x).count()
+    }
+
+    #[test]
+    fn slices_are_equal_runs_of_batches_whatever_the_epochs() {
+        let k = |v: f64| Sparsity::new(v).unwrap();
+        // 5 epochs of 3 batches in 2 slices: 8 and 7 batches, not 1 epoch and 4.
+        let s = CubicSchedule::new(k(50.0), k(90.0), 2).unwrap();
+        let per = per_batch(&s, 15);
+        assert_eq!((count(&per, 50.0), count(&per, 90.0)), (8, 7));
+        assert_eq!(per[7..9], [50.0, 90.0]);
+        assert_eq!(s.starting_at(9, 15), None);
+        // 10 slices over 1,000 batches: 100 each, in the schedule's order.
+        let s = CubicSchedule::new(k(0.0), k(90.0), 10).unwrap();
+        let per = per_batch(&s, 1000);
+        for j in 0..10 {
+            assert_eq!(count(&per, s.sparsity(j).percent()), 100, "slice {j}");
+        }
+        // More slices than batches: one slice per batch, from the initial sparsity to the target.
+        let s = CubicSchedule::new(k(10.0), k(90.0), 50).unwrap();
+        let per = per_batch(&s, 7);
+        assert_eq!((per[0], per[6]), (10.0, 90.0));
+        assert!(per.windows(2).all(|w| w[0] < w[1]));
     }
 }

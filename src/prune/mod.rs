@@ -5,19 +5,23 @@
 
 pub mod compact;
 pub mod finetune;
-pub mod mask;
 pub mod neuron;
 pub mod weight;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::Weights;
-pub use compact::{Compacted, SparseSizes, compact, sparse_sizes};
-pub use mask::{DeviceMask, Mask};
+use burn::tensor::Device;
+
+use crate::data::Dataset;
+use crate::model::{Model, Weights};
+use crate::train::{Evaluation, TrainError, evaluate};
+pub use crate::model::Mask;
+pub use compact::{CompactReport, Compacted, SparseSizes, compact, measure_compaction, sparse_sizes};
 pub use neuron::{NeuronPruning, Variant, neuron_prune};
 pub use weight::{Scope, stranded, weight_mask};
 
 /// A share of weights or units to remove, in percent, always within 0..=100 and finite.
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Serialize, Deserialize)]
 #[serde(try_from = "f64", into = "f64")]
 pub struct Sparsity(f64);
@@ -72,25 +76,14 @@ impl std::fmt::Display for Sparsity {
 }
 
 /// The two ways of pruning the report compares.
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-#[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
 pub enum Method {
     /// Unstructured: individual weights of smallest magnitude.
     Weight,
     /// Structured: whole units of smallest incoming L2 norm.
     Neuron,
-}
-
-impl std::str::FromStr for Method {
-    type Err = PruneError;
-    fn from_str(s: &str) -> Result<Self, PruneError> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "weight" | "weights" => Ok(Method::Weight),
-            "neuron" | "neurons" | "unit" | "units" => Ok(Method::Neuron),
-            _ => Err(PruneError::UnknownMethod(s.into())),
-        }
-    }
 }
 
 impl std::fmt::Display for Method {
@@ -103,6 +96,7 @@ impl std::fmt::Display for Method {
 }
 
 /// One pruning request: the method, how much, and the method's option.
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PruneSpec {
     pub method: Method,
@@ -127,24 +121,98 @@ pub fn prune_mask(weights: &Weights, spec: PruneSpec) -> Mask {
     }
 }
 
-/// Pruned weights, with their mask and how long choosing and applying it took.
-#[derive(Clone, Debug)]
-pub struct Pruned {
+/// A pruned network: its weights and mask, how it was made, and how long that took.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pruning {
+    pub spec: PruneSpec,
     pub weights: Weights,
     pub mask: Mask,
+    pub finetune_epochs: usize,
+    pub gradual: Option<Gradual>,
     pub prune_ms: f64,
+    pub finetune_ms: f64,
 }
 
-/// Prunes a copy of `weights`.
-pub fn prune(weights: &Weights, spec: PruneSpec) -> Pruned {
+/// Prunes a copy of `weights`, one-shot.
+pub fn prune(weights: &Weights, spec: PruneSpec) -> Pruning {
     let start = web_time::Instant::now();
     let mask = prune_mask(weights, spec);
     let mut pruned = weights.clone();
     mask.apply(&mut pruned).expect("a mask made from these weights fits them");
-    Pruned { weights: pruned, mask, prune_ms: start.elapsed().as_secs_f64() * 1e3 }
+    Pruning { spec, weights: pruned, mask, finetune_epochs: 0, gradual: None, prune_ms: start.elapsed().as_secs_f64() * 1e3, finetune_ms: 0.0 }
+}
+
+/// Gradual pruning's schedule, as reported: Zhu & Gupta's cubic schedule in `steps` equal
+/// slices, the first at `initial_sparsity`.
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Gradual {
+    pub steps: usize,
+    pub initial_sparsity: Sparsity,
+}
+
+/// What a pruning did: the result both faces report, field for field.
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PruneReport {
+    pub spec: PruneSpec,
+    /// Epochs trained with the mask since pruning (0: one-shot).
+    pub finetune_epochs: usize,
+    /// Set when pruning happened step by step during those epochs.
+    pub gradual: Option<Gradual>,
+    /// On the test set, when one was given.
+    pub accuracy: Option<f32>,
+    pub loss: Option<f32>,
+    pub total_params: usize,
+    pub nonzero_params: usize,
+    /// Parameters the mask removes (weights, plus biases of removed units).
+    pub removed: usize,
+    /// Choosing and applying the mask.
+    pub prune_ms: f64,
+    /// Training after (or, gradually, while) pruning.
+    pub finetune_ms: f64,
+    pub eval_ms: f64,
+    pub layers: Vec<LayerStats>,
+    pub sparse_sizes: SparseSizes,
+}
+
+impl PruneReport {
+    /// Describes `weights` pruned by `mask`, evaluating them on `test` when given.
+    pub async fn new(pruning: &Pruning, test: Option<&Dataset>, device: &Device) -> Result<Self, TrainError> {
+        let Pruning { spec, finetune_epochs, gradual, ref weights, ref mask, prune_ms, finetune_ms } = *pruning;
+        let t = web_time::Instant::now();
+        let eval = match test {
+            Some(test) => Some(evaluate_pruned(weights, test, device).await?),
+            None => None,
+        };
+        Ok(PruneReport {
+            spec,
+            finetune_epochs,
+            gradual,
+            accuracy: eval.as_ref().map(|e| e.accuracy),
+            loss: eval.as_ref().map(|e| e.loss),
+            total_params: weights.num_params(),
+            nonzero_params: weights.count_nonzero(),
+            removed: mask.removed(),
+            prune_ms,
+            finetune_ms,
+            eval_ms: t.elapsed().as_secs_f64() * 1e3,
+            layers: layer_stats(weights),
+            sparse_sizes: sparse_sizes(weights),
+        })
+    }
+}
+
+/// Evaluates pruned weights without their dead units: the compacted network gives the same
+/// outputs (tests/prune.rs) for a fraction of the work after neuron pruning, and whatever units
+/// heavy weight pruning happened to cut off.
+pub async fn evaluate_pruned(weights: &Weights, test: &Dataset, device: &Device) -> Result<Evaluation, TrainError> {
+    let model = Model::from_weights(&compact(weights).weights, device)?;
+    evaluate(&model, test, 1000, device).await
 }
 
 /// What one layer has left, for the per-layer view.
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LayerStats {
     pub name: String,
@@ -193,12 +261,6 @@ pub fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
 pub enum PruneError {
     #[error("sparsity must be a number from 0 to 100 (percent), got {0}")]
     BadSparsity(String),
-    #[error("unknown pruning method '{0}' (expected weight or neuron)")]
-    UnknownMethod(String),
-    #[error("there is no trained model to prune yet: train one or load a model file first")]
-    NoModel,
-    #[error("the mask does not fit the model: {0}")]
-    MaskMismatch(String),
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -224,13 +286,6 @@ mod tests {
         assert!((r - 6.0 / 60f64.sqrt()).abs() < 1e-12);
         assert_eq!(pearson(&[1.0, 1.0], &[1.0, 2.0]), None);
         assert_eq!(pearson(&[1.0], &[1.0]), None);
-    }
-
-    #[test]
-    fn methods_parse_and_unknown_ones_are_refused() {
-        assert_eq!("Weight".parse::<Method>().unwrap(), Method::Weight);
-        assert_eq!("neurons".parse::<Method>().unwrap(), Method::Neuron);
-        assert!(matches!("magnitude".parse::<Method>(), Err(PruneError::UnknownMethod(_))));
     }
 
     #[test]

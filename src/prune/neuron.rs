@@ -4,12 +4,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Mask, Sparsity};
-use crate::model::{LayerKind, Weights};
+use crate::model::Weights;
 
 /// What removing a unit means.
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-#[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
 pub enum Variant {
     /// The unit is gone: its incoming weights, its bias and its outgoing weights are zero, so it
     /// outputs nothing and the network can be compacted without changing its outputs.
@@ -31,28 +31,7 @@ pub struct NeuronPruning {
 /// L2 norm of each unit's incoming weights.
 pub fn unit_norms(weights: &Weights, layer: usize) -> Vec<f32> {
     let l = &weights.layers[layer];
-    (0..l.units()).map(|u| l.unit_weight_indices(u).map(|i| l.weight.values[i].powi(2)).sum::<f32>().sqrt()).collect()
-}
-
-/// Flat indices, in layer `next`, of the weights that read unit `u` of the layer before it.
-pub fn outgoing_indices(weights: &Weights, next: usize, u: usize) -> Vec<usize> {
-    let prev_units = weights.layers[next - 1].units();
-    let l = &weights.layers[next];
-    match l.kind {
-        // A conv kernel [out, in, kh, kw]: channel u of every filter.
-        LayerKind::Conv => {
-            let kk = l.weight.shape[2] * l.weight.shape[3];
-            let per = l.weight.shape[1] * kk;
-            (0..l.weight.shape[0]).flat_map(|o| (o * per + u * kk)..(o * per + (u + 1) * kk)).collect()
-        }
-        // A dense kernel [in, out]: after a conv layer the input is its flattened feature map
-        // (channel-major), so unit u owns `in / units` consecutive rows.
-        LayerKind::Dense => {
-            let rows_per_unit = l.weight.shape[0] / prev_units;
-            let out = l.weight.shape[1];
-            (u * rows_per_unit * out..(u + 1) * rows_per_unit * out).collect()
-        }
-    }
+    (0..l.units()).map(|u| l.incoming(u).map(|i| l.weight.values[i].powi(2)).sum::<f32>().sqrt()).collect()
 }
 
 /// Removes ⌊k/100 · units⌋ units from every hidden layer, those of smallest incoming L2 norm
@@ -72,12 +51,12 @@ pub fn neuron_prune(weights: &Weights, sparsity: Sparsity, variant: Variant) -> 
         gone.sort_unstable();
         let layer = &weights.layers[li];
         for &u in &gone {
-            for i in layer.unit_weight_indices(u) {
+            for i in layer.incoming(u) {
                 mask.layers[li].weight[i] = false;
             }
             if variant == Variant::Full {
                 mask.layers[li].bias[u] = false;
-                for i in outgoing_indices(weights, li + 1, u) {
+                for i in weights.reading(li + 1, u) {
                     mask.layers[li + 1].weight[i] = false;
                 }
             }
@@ -112,9 +91,9 @@ mod tests {
         p.mask.apply(&mut w).unwrap();
         for (li, gone) in p.removed.iter().enumerate() {
             for &u in gone {
-                assert!(w.layers[li].unit_weight_indices(u).all(|i| w.layers[li].weight.values[i] == 0.0));
+                assert!(w.layers[li].incoming(u).all(|i| w.layers[li].weight.values[i] == 0.0));
                 assert_eq!(w.layers[li].bias.values[u], 0.0);
-                assert!(outgoing_indices(&w, li + 1, u).iter().all(|&i| w.layers[li + 1].weight.values[i] == 0.0));
+                assert!(w.reading(li + 1, u).iter().all(|&i| w.layers[li + 1].weight.values[i] == 0.0));
             }
         }
         // The output layer keeps its biases and its own units.
@@ -129,8 +108,8 @@ mod tests {
         p.mask.apply(&mut w).unwrap();
         for &u in &p.removed[0] {
             assert_eq!(w.layers[0].bias.values[u], 0.5);
-            assert!(w.layers[0].unit_weight_indices(u).all(|i| w.layers[0].weight.values[i] == 0.0));
-            assert!(outgoing_indices(&w, 1, u).iter().any(|&i| w.layers[1].weight.values[i] != 0.0));
+            assert!(w.layers[0].incoming(u).all(|i| w.layers[0].weight.values[i] == 0.0));
+            assert!(w.reading(1, u).iter().any(|&i| w.layers[1].weight.values[i] != 0.0));
         }
         // Only incoming columns were zeroed: 3 units × 784 inputs.
         assert_eq!(p.mask.removed(), 3 * 784);

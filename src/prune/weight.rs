@@ -6,9 +6,9 @@ use super::{Mask, Sparsity};
 use crate::model::Weights;
 
 /// Which weights compete with each other for removal.
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-#[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
 pub enum Scope {
     /// One ranking over all hidden kernels together (the report's choice): layers with many
     /// small weights lose more.
@@ -39,17 +39,14 @@ impl Scope {
 /// deterministic. Selection, not sorting: O(n) for 2.4 M weights.
 ///
 /// With `connected`, the budget of kept weights is not spent on *stranded* weights, those on no
-/// path from the input to the output: plain magnitude pruning strands many at extreme sparsity
-/// (39 % of the kept weights of the 5-epoch MLP at 99 %, global scope), capacity thrown away.
-/// First, in rounds, the stranded weights make way for the next-ranked ones, which may open new
-/// units (11 rounds for that MLP; at most 16, and never into a mask without any path); then
-/// [`reconnect`] places what is still stranded. The count removed stays exactly ⌊k/100 · n⌋.
-/// Reconnecting alone, without the rounds, can only deepen the units already on a path: that
-/// left the last layers of that MLP narrower (292 and 163 weights instead of 449 and 194) and
-/// fine-tuned 0.2 points worse. A selection with no path at all is left as it is, as there is
-/// nothing to extend (global magnitude does that to a freshly initialised network at 99 %, whose
-/// layers' weights differ in scale; LAMP does not). Vysogorets & Kempe (2023) call the sparsity
-/// that counts only useful weights *effective sparsity*.
+/// path from the input to the output (Vysogorets & Kempe (2023) call the sparsity that counts
+/// only useful weights *effective sparsity*): plain magnitude pruning strands many at extreme
+/// sparsity, capacity thrown away. First, in rounds, the stranded weights make way for the
+/// next-ranked ones, which may open new units (at most [`REPLACE_ROUNDS`], and never into a mask
+/// without any path); then [`reconnect`] places what is still stranded. The count removed stays
+/// exactly ⌊k/100 · n⌋. The rounds matter: reconnecting alone can only deepen the units already
+/// on a path, which leaves the last layers narrower. A selection with no path at all is left as
+/// it is, as there is nothing to extend. README (connected weight pruning) has the numbers.
 pub fn weight_mask(weights: &Weights, sparsity: Sparsity, scope: Scope, connected: bool) -> Mask {
     let scores: Vec<Vec<f32>> = weights
         .hidden_layers()
@@ -115,9 +112,9 @@ fn reconnect(weights: &Weights, scores: &[Vec<f32>], scope: Scope, mut mask: Mas
     // Per group: the joining weights, then the stranded ones, each best first.
     let mut joining: Vec<Vec<(f32, u32, u32)>> = vec![Vec::new(); groups];
     for (li, layer_scores) in scores.iter().enumerate() {
-        let (l, prev) = (&weights.layers[li], prev_units(weights, li));
+        let (l, edges) = (&weights.layers[li], weights.edges(li));
         for (i, &s) in layer_scores.iter().enumerate() {
-            if !plain.layers[li].weight[i] && l.weight.values[i] != 0.0 && paths.connects(li, l.edge(i, prev)) {
+            if !plain.layers[li].weight[i] && l.weight.values[i] != 0.0 && paths.connects(li, edges.of(i)) {
                 joining[scope.group(li)].push((s, li as u32, i as u32));
             }
         }
@@ -153,10 +150,6 @@ fn select(scores: &[Vec<f32>], sparsity: Sparsity, scope: Scope, mut mask: Mask)
     mask
 }
 
-fn prev_units(weights: &Weights, li: usize) -> usize {
-    if li == 0 { weights.layers[0].input_units() } else { weights.layers[li - 1].units() }
-}
-
 /// Which units lie on a path from the input to the output, through kept non-zero weights.
 struct Paths {
     /// `reached[l][u]`: some path from the input ends at unit u of layer l.
@@ -176,9 +169,9 @@ impl Paths {
         let present = |li: usize, i: usize| mask.layers[li].weight[i] && layers[li].weight.values[i] != 0.0;
         let mut reached: Vec<Vec<bool>> = Vec::with_capacity(layers.len());
         for (li, l) in layers.iter().enumerate() {
-            let (mut r, prev) = (vec![false; l.units()], prev_units(weights, li));
+            let (mut r, edges) = (vec![false; l.units()], weights.edges(li));
             for i in (0..l.weight.len()).filter(|&i| present(li, i)) {
-                let (src, dst) = l.edge(i, prev);
+                let (src, dst) = edges.of(i);
                 if li == 0 || reached[li - 1][src] {
                     r[dst] = true;
                 }
@@ -188,9 +181,9 @@ impl Paths {
         let mut reaching: Vec<Vec<bool>> = layers.iter().map(|l| vec![false; l.units()]).collect();
         reaching[layers.len() - 1].fill(true);
         for li in (1..layers.len()).rev() {
-            let prev = prev_units(weights, li);
+            let edges = weights.edges(li);
             for i in (0..layers[li].weight.len()).filter(|&i| present(li, i)) {
-                let (src, dst) = layers[li].edge(i, prev);
+                let (src, dst) = edges.of(i);
                 if reaching[li][dst] {
                     reaching[li - 1][src] = true;
                 }
@@ -207,9 +200,9 @@ pub fn stranded(weights: &Weights, mask: &Mask) -> Vec<(usize, usize)> {
     let paths = Paths::of(weights, mask);
     let mut out = Vec::new();
     for li in weights.hidden_layers() {
-        let (l, prev) = (&weights.layers[li], prev_units(weights, li));
+        let (l, edges) = (&weights.layers[li], weights.edges(li));
         for i in 0..l.weight.len() {
-            if mask.layers[li].weight[i] && l.weight.values[i] != 0.0 && !paths.connects(li, l.edge(i, prev)) {
+            if mask.layers[li].weight[i] && l.weight.values[i] != 0.0 && !paths.connects(li, edges.of(i)) {
                 out.push((li, i));
             }
         }

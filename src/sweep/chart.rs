@@ -1,7 +1,7 @@
 //! The report's figure as a standalone SVG: test accuracy against sparsity, one line per
 //! method. Written by hand so the CLI needs no font or plotting stack.
 
-use super::SweepResult;
+use super::SweepReport;
 use crate::prune::Method;
 
 const W: f64 = 720.0;
@@ -20,7 +20,7 @@ fn colour(m: Method) -> &'static str {
 
 /// Renders the sweep as SVG. `overlay` adds reference points (e.g. the report's published
 /// numbers) as hollow markers, as `(label, [(sparsity %, accuracy 0..1)])`.
-pub fn svg(result: &SweepResult, title: &str, overlay: &[(&str, &[(f64, f64)])]) -> String {
+pub fn svg(result: &SweepReport, title: &str, overlay: &[(&str, &[(f64, f64)])]) -> String {
     let x = |k: f64| LEFT + k / 100.0 * (W - LEFT - RIGHT);
     let y = |a: f64| TOP + (1.0 - a) * (H - TOP - BOTTOM);
     let mut s = format!(

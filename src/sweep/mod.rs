@@ -8,14 +8,15 @@ use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
 use crate::data::Dataset;
-use crate::model::{Model, Weights};
+use crate::model::Weights;
 use crate::prune::finetune::{TuneError, finetune, finetune_config};
-use crate::prune::{Method, PruneSpec, Scope, Sparsity, Variant, pearson, prune};
-use crate::train::{Observer, evaluate};
+use crate::prune::{Method, PruneSpec, Scope, Sparsity, Variant, evaluate_pruned, pearson, prune};
+use crate::train::Observer;
 
 /// The report's sparsities, in percent.
 pub const REPORT_SPARSITIES: [f64; 10] = [0.0, 25.0, 50.0, 60.0, 70.0, 80.0, 90.0, 95.0, 97.0, 99.0];
 
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SweepConfig {
     pub methods: Vec<Method>,
@@ -55,6 +56,7 @@ pub const REPORT_PEARSON_WEIGHT: f64 = -0.586;
 pub const REPORT_PEARSON_NEURON: f64 = -0.830;
 
 /// One row of the sweep table.
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SweepPoint {
     pub method: Method,
@@ -68,6 +70,7 @@ pub struct SweepPoint {
     pub eval_ms: f64,
 }
 
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MethodSummary {
     pub method: Method,
@@ -75,8 +78,9 @@ pub struct MethodSummary {
     pub pearson: Option<f64>,
 }
 
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SweepResult {
+pub struct SweepReport {
     pub config: SweepConfig,
     pub points: Vec<SweepPoint>,
     pub summaries: Vec<MethodSummary>,
@@ -95,7 +99,7 @@ pub async fn sweep<O: Observer>(
     device: &Device,
     obs: &mut O,
     mut on_point: impl FnMut(&SweepPoint),
-) -> Result<SweepResult, TuneError> {
+) -> Result<SweepReport, TuneError> {
     let start = Instant::now();
     let mut points = Vec::new();
     let mut cancelled = false;
@@ -106,36 +110,29 @@ pub async fn sweep<O: Observer>(
                 break 'outer;
             }
             let spec = PruneSpec { method, sparsity, scope: config.scope, connected: config.connected, variant: config.variant };
-            let pruned = prune(trained, spec);
-            let mut weights = pruned.weights;
-            let t = Instant::now();
+            let mut pruned = prune(trained, spec);
             if config.finetune_epochs > 0 && sparsity.percent() > 0.0 {
                 let train = train.ok_or(crate::train::TrainError::EmptyDataset)?;
                 let cfg = finetune_config(trained.arch.kind(), config.finetune_epochs, sparsity);
-                match finetune(&weights, &pruned.mask, train, cfg, device, obs).await? {
-                    Some(w) => weights = w,
+                match finetune(&pruned, train, cfg, device, obs).await? {
+                    Some(p) => pruned = p,
                     None => {
                         cancelled = true;
                         break 'outer;
                     }
                 }
             }
-            let finetune_ms = t.elapsed().as_secs_f64() * 1e3;
             let t = Instant::now();
-            // Evaluated without its dead units: the compacted network gives the same outputs
-            // (tests/prune.rs) for a fraction of the work after neuron pruning, and whatever
-            // units heavy weight pruning happened to cut off.
-            let model = Model::from_weights(&crate::prune::compact(&weights).weights, device)?;
-            let eval = evaluate(&model, test, 1000, device).await?;
+            let eval = evaluate_pruned(&pruned.weights, test, device).await?;
             let point = SweepPoint {
                 method,
                 sparsity: sparsity.percent(),
                 accuracy: eval.accuracy,
                 loss: eval.loss,
-                nonzero_params: weights.count_nonzero(),
-                total_params: weights.num_params(),
+                nonzero_params: pruned.weights.count_nonzero(),
+                total_params: pruned.weights.num_params(),
                 prune_ms: pruned.prune_ms,
-                finetune_ms,
+                finetune_ms: pruned.finetune_ms,
                 eval_ms: t.elapsed().as_secs_f64() * 1e3,
             };
             on_point(&point);
@@ -152,10 +149,10 @@ pub async fn sweep<O: Observer>(
             MethodSummary { method, pearson: pearson(&x, &y) }
         })
         .collect();
-    Ok(SweepResult { config: config.clone(), points, summaries, seconds: start.elapsed().as_secs_f64(), cancelled })
+    Ok(SweepReport { config: config.clone(), points, summaries, seconds: start.elapsed().as_secs_f64(), cancelled })
 }
 
-impl SweepResult {
+impl SweepReport {
     /// The report-style table: sparsity down, one accuracy column per method.
     pub fn markdown(&self) -> String {
         let mut s = String::from("| sparsity |");

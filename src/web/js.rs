@@ -1,0 +1,163 @@
+//! Crossing into JavaScript: errors with a stable `kind`, plain-object results, options, and
+//! giving the event loop back.
+
+use js_sys::{Function, Promise, Reflect};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{JsFuture, future_to_promise};
+
+use crate::data::DataError;
+use crate::model::ModelError;
+use crate::prune::PruneError;
+use crate::prune::finetune::TuneError;
+use crate::train::TrainError;
+
+/// Everything a Lab call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum LabError {
+    #[error("no dataset is loaded yet: load Fashion-MNIST first")]
+    NoData,
+    #[error("there is no model yet: train one or import a model file before {0}")]
+    NoModel(&'static str),
+    #[error("nothing is pruned yet: prune the model before {0}")]
+    NotPruned(&'static str),
+    #[error("the lab is busy {0}: wait for it to finish, or cancel it")]
+    Busy(&'static str),
+    #[error("invalid options: {0}")]
+    Options(String),
+    #[error("WebGPU is not available: {0}")]
+    NoWebGpu(String),
+    #[error("{0} was cancelled; nothing changed")]
+    Cancelled(&'static str),
+    #[error("JavaScript error: {0}")]
+    Js(String),
+    #[error(transparent)]
+    Data(#[from] DataError),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error(transparent)]
+    Train(#[from] TrainError),
+    #[error(transparent)]
+    Prune(#[from] PruneError),
+    #[error(transparent)]
+    Tune(#[from] TuneError),
+}
+
+impl LabError {
+    /// A stable name for what went wrong, for JavaScript to act on (messages may change).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            LabError::NoData => "no_data",
+            LabError::NoModel(_) => "no_model",
+            LabError::NotPruned(_) => "not_pruned",
+            LabError::Busy(_) => "busy",
+            LabError::Options(_) => "options",
+            LabError::NoWebGpu(_) => "no_webgpu",
+            LabError::Cancelled(_) => "cancelled",
+            LabError::Js(_) => "internal",
+            LabError::Data(_) => "data",
+            LabError::Model(e) => model_kind(e),
+            LabError::Train(e) => train_kind(e),
+            LabError::Prune(PruneError::BadSparsity(_)) => "bad_sparsity",
+            LabError::Tune(TuneError::Train(e)) => train_kind(e),
+            LabError::Tune(TuneError::Model(e)) => model_kind(e),
+            LabError::Tune(TuneError::Prune(PruneError::BadSparsity(_))) => "bad_sparsity",
+            LabError::Tune(TuneError::InitialAboveTarget { .. }) => "bad_config",
+        }
+    }
+}
+
+fn model_kind(e: &ModelError) -> &'static str {
+    match e {
+        ModelError::Read(_) => "device",
+        _ => "model_file",
+    }
+}
+
+fn train_kind(e: &TrainError) -> &'static str {
+    match e {
+        TrainError::EmptyDataset => "no_data",
+        TrainError::BadConfig(_) => "bad_config",
+        TrainError::Diverged(..) => "diverged",
+        TrainError::Device(_) => "device",
+        TrainError::Model(m) => model_kind(m),
+        TrainError::BadImage(_) => "bad_image",
+    }
+}
+
+/// An `Error` with the message, `kind`, and for data errors the `file`.
+impl From<LabError> for JsValue {
+    fn from(e: LabError) -> JsValue {
+        let error = js_sys::Error::new(&e.to_string());
+        let _ = Reflect::set(&error, &"kind".into(), &e.kind().into());
+        if let LabError::Data(d) = &e
+            && let Some(file) = d.file()
+        {
+            let _ = Reflect::set(&error, &"file".into(), &file.into());
+        }
+        error.into()
+    }
+}
+
+/// A plain JavaScript object (or array, number…) with the same field names as the Rust type.
+pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, LabError> {
+    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| LabError::Js(e.to_string()))
+}
+
+/// Options from JS; `undefined` or `null` means all defaults.
+pub fn options<T: for<'de> Deserialize<'de> + Default>(value: JsValue) -> Result<T, LabError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(T::default());
+    }
+    serde_wasm_bindgen::from_value(value).map_err(|e| LabError::Options(e.to_string()))
+}
+
+/// Options that must be given; `what` says what they are for.
+pub fn required<T: for<'de> Deserialize<'de>>(value: JsValue, what: &str) -> Result<T, LabError> {
+    if value.is_undefined() || value.is_null() {
+        return Err(LabError::Options(format!("{what} are required")));
+    }
+    serde_wasm_bindgen::from_value(value).map_err(|e| LabError::Options(e.to_string()))
+}
+
+/// Runs an engine future as a JS Promise that rejects with the error.
+pub fn promise(f: impl Future<Output = Result<JsValue, LabError>> + 'static) -> Promise {
+    future_to_promise(async move { f.await.map_err(JsValue::from) })
+}
+
+/// A JS callback argument, if one was given; it may throw without stopping the work it hears.
+pub struct Callback(Option<Function>);
+
+impl Callback {
+    pub fn new(value: JsValue) -> Self {
+        Callback(value.dyn_into().ok())
+    }
+
+    /// Calls back with `value` as an object, plus `type: kind` when `kind` is given.
+    pub fn call<T: Serialize>(&self, kind: Option<&str>, value: &T) {
+        let (Some(f), Ok(obj)) = (&self.0, to_js(value)) else { return };
+        if let Some(kind) = kind {
+            let _ = Reflect::set(&obj, &"type".into(), &kind.into());
+        }
+        let _ = f.call1(&JsValue::NULL, &obj);
+    }
+}
+
+pub fn get(obj: &JsValue, key: &str) -> JsValue {
+    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+#[wasm_bindgen]
+extern "C" {
+    // Exists on both Window and WorkerGlobalScope.
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &Function, ms: i32) -> JsValue;
+}
+
+/// Lets the event loop run (a macrotask, so messages and paints get through).
+pub async fn yield_now() {
+    let p = Promise::new(&mut |resolve, _| {
+        set_timeout(&resolve, 0);
+    });
+    let _ = JsFuture::from(p).await;
+}

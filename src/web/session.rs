@@ -1,0 +1,219 @@
+//! What a Lab holds between calls (dataset, dense model, its pruning, the network in use) and
+//! the rules of its calls: one long call at a time, cancellation, state changed only on success.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+use web_time::{Duration, Instant};
+
+use super::backend::BackendInfo;
+use super::js::{Callback, LabError, yield_now};
+use super::types::{DatasetInfo, LabInfo, ModelInfo};
+use crate::data::FashionMnist;
+use crate::model::file::{Snapshot, decode_snapshot, encode_snapshot};
+use crate::model::{Model, Weights};
+use crate::prune::{Gradual, PruneSpec, Pruning, compact};
+use crate::train::{BatchProgress, EpochSummary, Observer};
+
+#[derive(Default)]
+pub struct State {
+    pub data: Option<Rc<FashionMnist>>,
+    /// The trained or imported weights: what pruning starts from and `reset` returns to.
+    pub dense: Option<Rc<Weights>>,
+    /// The current pruning of `dense`, if any.
+    pub pruning: Option<Rc<Pruning>>,
+    /// Whether the network in use is the pruning compacted.
+    pub compacted: bool,
+    /// The network in use (the pruned one when there is one), ready for inference.
+    pub model: Option<Rc<Model>>,
+}
+
+pub struct Inner {
+    pub device: Device,
+    pub backend: BackendInfo,
+    pub state: RefCell<State>,
+    pub cancel: Cell<bool>,
+    busy: Cell<Option<&'static str>>,
+}
+
+/// Marks the Lab busy until dropped, even when the call fails.
+pub struct BusyGuard<'a>(&'a Inner);
+
+impl Drop for BusyGuard<'_> {
+    fn drop(&mut self) {
+        self.0.busy.set(None);
+    }
+}
+
+/// The parts of a [`Pruning`] a snapshot records beside its weights and mask.
+#[derive(Serialize, Deserialize)]
+struct PruningMeta {
+    spec: PruneSpec,
+    finetune_epochs: usize,
+    gradual: Option<Gradual>,
+    prune_ms: f64,
+    finetune_ms: f64,
+    compacted: bool,
+}
+
+impl Inner {
+    pub fn new(device: Device, backend: BackendInfo) -> Self {
+        Inner { device, backend, state: RefCell::default(), cancel: Cell::new(false), busy: Cell::new(None) }
+    }
+
+    /// Starts a long call: refused while another runs.
+    pub fn begin(&self, what: &'static str) -> Result<BusyGuard<'_>, LabError> {
+        if let Some(doing) = self.busy.get() {
+            return Err(LabError::Busy(doing));
+        }
+        self.busy.set(Some(what));
+        self.cancel.set(false);
+        Ok(BusyGuard(self))
+    }
+
+    pub fn data(&self) -> Result<Rc<FashionMnist>, LabError> {
+        self.state.borrow().data.clone().ok_or(LabError::NoData)
+    }
+
+    pub fn dense(&self, doing: &'static str) -> Result<Rc<Weights>, LabError> {
+        self.state.borrow().dense.clone().ok_or(LabError::NoModel(doing))
+    }
+
+    pub fn pruning(&self, doing: &'static str) -> Result<Rc<Pruning>, LabError> {
+        self.state.borrow().pruning.clone().ok_or(LabError::NotPruned(doing))
+    }
+
+    pub fn model(&self, doing: &'static str) -> Result<Rc<Model>, LabError> {
+        self.state.borrow().model.clone().ok_or(LabError::NoModel(doing))
+    }
+
+    /// Makes `weights` the dense model, unpruned.
+    pub fn set_dense(&self, weights: Weights, model: Model) {
+        let mut s = self.state.borrow_mut();
+        s.dense = Some(Rc::new(weights));
+        s.pruning = None;
+        s.compacted = false;
+        s.model = Some(Rc::new(model));
+    }
+
+    /// Makes `pruning` the network in use; the dense weights stay for `reset`.
+    pub fn set_pruning(&self, pruning: Pruning) -> Result<(), LabError> {
+        let model = Model::from_weights(&pruning.weights, &self.device)?;
+        let mut s = self.state.borrow_mut();
+        s.pruning = Some(Rc::new(pruning));
+        s.compacted = false;
+        s.model = Some(Rc::new(model));
+        Ok(())
+    }
+
+    /// Uses the compacted form of the current pruning (same outputs, fewer units).
+    pub fn set_compacted(&self, small: &Weights) -> Result<(), LabError> {
+        let model = Model::from_weights(small, &self.device)?;
+        let mut s = self.state.borrow_mut();
+        s.compacted = true;
+        s.model = Some(Rc::new(model));
+        Ok(())
+    }
+
+    /// Back to the dense model.
+    pub fn reset(&self) -> Result<(), LabError> {
+        let dense = self.dense("resetting")?;
+        self.set_dense(dense.as_ref().clone(), Model::from_weights(&dense, &self.device)?);
+        Ok(())
+    }
+
+    pub fn info(&self) -> LabInfo {
+        let s = self.state.borrow();
+        let model = s.dense.as_ref().map(|d| ModelInfo {
+            arch: d.arch.describe(),
+            kind: d.arch.kind(),
+            params: d.num_params(),
+            nonzero_params: s.pruning.as_ref().map_or_else(|| d.count_nonzero(), |p| p.weights.count_nonzero()),
+            pruned: s.pruning.as_ref().map(|p| p.spec),
+            finetune_epochs: s.pruning.as_ref().map_or(0, |p| p.finetune_epochs),
+            meta: serde_json::Value::Null,
+        });
+        LabInfo {
+            backend: self.backend.clone(),
+            data: s.data.as_ref().map(|d| DatasetInfo { train: d.train.len(), test: d.test.len() }),
+            model,
+            in_use: s.model.as_ref().map(|m| m.arch().describe()),
+            busy: self.busy.get().map(String::from),
+        }
+    }
+
+    /// The dense weights, the pruning and its mask, as bytes another Lab can restore.
+    pub fn save(&self) -> Result<Vec<u8>, LabError> {
+        let s = self.state.borrow();
+        let dense = s.dense.as_ref().ok_or(LabError::NoModel("saving the lab's state"))?;
+        let (pruned, meta) = match &s.pruning {
+            Some(p) => {
+                let meta = PruningMeta { spec: p.spec, finetune_epochs: p.finetune_epochs, gradual: p.gradual, prune_ms: p.prune_ms, finetune_ms: p.finetune_ms, compacted: s.compacted };
+                (Some((p.weights.clone(), p.mask.clone())), serde_json::to_value(meta).expect("plain data"))
+            }
+            None => (None, serde_json::Value::Null),
+        };
+        Ok(encode_snapshot(&Snapshot { dense: dense.as_ref().clone(), pruned, meta }))
+    }
+
+    /// Restores what [`Inner::save`] wrote; nothing changes when the bytes are refused.
+    pub fn restore(&self, bytes: &[u8]) -> Result<(), LabError> {
+        let snap = decode_snapshot(bytes)?;
+        let pruning = match snap.pruned {
+            Some((weights, mask)) => {
+                let m: PruningMeta = serde_json::from_value(snap.meta).map_err(|e| LabError::Options(format!("lab snapshot: {e}")))?;
+                mask.check(&snap.dense)?;
+                let p = Pruning { spec: m.spec, weights, mask, finetune_epochs: m.finetune_epochs, gradual: m.gradual, prune_ms: m.prune_ms, finetune_ms: m.finetune_ms };
+                Some((p, m.compacted))
+            }
+            None => None,
+        };
+        let dense_model = Model::from_weights(&snap.dense, &self.device)?;
+        let small = pruning.as_ref().filter(|(_, c)| *c).map(|(p, _)| compact(&p.weights).weights);
+        self.set_dense(snap.dense, dense_model);
+        if let Some((p, _)) = pruning {
+            self.set_pruning(p)?;
+        }
+        if let Some(small) = small {
+            self.set_compacted(&small)?;
+        }
+        Ok(())
+    }
+}
+
+/// Hears training progress on behalf of a JS callback, and yields to the event loop.
+pub struct WebObserver<'a> {
+    inner: &'a Inner,
+    callback: Callback,
+    last_yield: Instant,
+}
+
+impl<'a> WebObserver<'a> {
+    pub fn new(inner: &'a Inner, callback: Callback) -> Self {
+        Self { inner, callback, last_yield: Instant::now() }
+    }
+}
+
+impl Observer for WebObserver<'_> {
+    fn on_batch(&mut self, progress: &BatchProgress) {
+        self.callback.call(Some("batch"), progress);
+    }
+    fn on_epoch(&mut self, summary: &EpochSummary) {
+        self.callback.call(Some("epoch"), summary);
+    }
+    fn cancelled(&self) -> bool {
+        self.inner.cancel.get()
+    }
+    fn pause(&mut self) -> impl Future<Output = ()> {
+        async move {
+            // Yield every ~30 ms: often enough for a responsive page, rarely enough that
+            // setTimeout's clamping costs little.
+            if self.last_yield.elapsed() >= Duration::from_millis(30) {
+                yield_now().await;
+                self.last_yield = Instant::now();
+            }
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! What the Lab takes from JavaScript (options, camelCase as JavaScript callers expect) and the
+//! few results that are the Lab's own rather than the engine's (snake_case like every result).
+//! tsify writes each into `pkg/prunelab.d.ts`.
+
+use serde::{Deserialize, Serialize};
+use tsify::Tsify;
+use wasm_bindgen::prelude::*;
+
+use super::backend::{BackendChoice, BackendInfo};
+use crate::model::ModelKind;
+use crate::prune::{Method, PruneSpec, Scope, Variant};
+use crate::train::Recipe;
+
+// Callbacks receive the engine's progress records with a `type` added.
+#[wasm_bindgen(typescript_custom_section)]
+const PROGRESS: &'static str = r#"
+export type Progress = ({ type: "batch" } & BatchProgress) | ({ type: "epoch" } & EpochSummary);
+"#;
+
+#[derive(Deserialize, Default, Tsify)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LabOptions {
+    #[serde(default)]
+    #[tsify(optional)]
+    pub backend: BackendChoice,
+}
+
+/// The four Fashion-MNIST files, gzipped or raw IDX.
+#[derive(Deserialize, Tsify)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DatasetFiles {
+    #[serde(with = "serde_bytes")]
+    #[tsify(type = "Uint8Array")]
+    pub train_images: Vec<u8>,
+    #[serde(with = "serde_bytes")]
+    #[tsify(type = "Uint8Array")]
+    pub train_labels: Vec<u8>,
+    #[serde(with = "serde_bytes")]
+    #[tsify(type = "Uint8Array")]
+    pub test_images: Vec<u8>,
+    #[serde(with = "serde_bytes")]
+    #[tsify(type = "Uint8Array")]
+    pub test_labels: Vec<u8>,
+}
+
+#[derive(Deserialize, Tsify)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TrainOptions {
+    pub model: ModelKind,
+    #[tsify(optional)]
+    pub epochs: Option<usize>,
+    #[tsify(optional)]
+    pub batch_size: Option<usize>,
+    #[tsify(optional)]
+    pub lr: Option<f64>,
+    /// Train on the first N training images only.
+    #[tsify(optional)]
+    pub limit: Option<usize>,
+    #[tsify(optional)]
+    pub recipe: Option<Recipe>,
+    #[tsify(optional)]
+    pub seed: Option<u64>,
+    /// Evaluate on the test set afterwards (default true; a benchmark may skip it).
+    #[tsify(optional)]
+    pub evaluate: Option<bool>,
+}
+
+#[derive(Deserialize, Default, Tsify)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PruneOptions {
+    #[tsify(optional)]
+    pub scope: Option<Scope>,
+    #[tsify(optional)]
+    pub connected: Option<bool>,
+    #[tsify(optional)]
+    pub variant: Option<Variant>,
+}
+
+#[derive(Deserialize, Default, Tsify)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FineTuneOptions {
+    #[tsify(optional)]
+    pub lr: Option<f64>,
+    #[tsify(optional)]
+    pub batch_size: Option<usize>,
+    /// Fine-tune on the first N training images only.
+    #[tsify(optional)]
+    pub limit: Option<usize>,
+}
+
+#[derive(Deserialize, Default, Tsify)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SweepOptions {
+    #[tsify(optional)]
+    pub methods: Option<Vec<Method>>,
+    /// Percentages; default: the report's ten.
+    #[tsify(optional)]
+    pub sparsities: Option<Vec<f64>>,
+    #[tsify(optional)]
+    pub finetune_epochs: Option<usize>,
+    #[tsify(optional)]
+    pub scope: Option<Scope>,
+    #[tsify(optional)]
+    pub connected: Option<bool>,
+    #[tsify(optional)]
+    pub variant: Option<Variant>,
+}
+
+#[derive(Serialize, Tsify)]
+pub struct DatasetInfo {
+    pub train: usize,
+    pub test: usize,
+}
+
+/// The model a Lab holds: the dense one pruning starts from, and its current pruning.
+#[derive(Serialize, Tsify)]
+pub struct ModelInfo {
+    pub arch: String,
+    pub kind: ModelKind,
+    pub params: usize,
+    /// Of the network in use.
+    pub nonzero_params: usize,
+    pub pruned: Option<PruneSpec>,
+    pub finetune_epochs: usize,
+    #[tsify(type = "unknown")]
+    pub meta: serde_json::Value,
+}
+
+#[derive(Serialize, Tsify)]
+pub struct LabInfo {
+    pub backend: BackendInfo,
+    pub data: Option<DatasetInfo>,
+    pub model: Option<ModelInfo>,
+    /// The network in use, which differs from `model.arch` after `compact`.
+    pub in_use: Option<String>,
+    /// What the running long call is doing, if one runs.
+    pub busy: Option<String>,
+}
+
+/// The report's published numbers, to overlay on a sweep chart.
+#[derive(Serialize, Tsify)]
+pub struct ReportNumbers {
+    /// (sparsity %, accuracy 0..1).
+    pub weight: Vec<(f64, f64)>,
+    pub neuron: Vec<(f64, f64)>,
+    pub pearson_weight: f64,
+    pub pearson_neuron: f64,
+    /// The report's ten sparsities, in percent.
+    pub sparsities: Vec<f64>,
+}
+
+#[derive(Serialize, Tsify)]
+pub struct TestImage {
+    /// 784 bytes, 0 = background.
+    #[serde(with = "serde_bytes")]
+    #[tsify(type = "Uint8Array")]
+    pub pixels: Vec<u8>,
+    pub label: u8,
+    pub class_name: String,
+}
+
+#[derive(Serialize, Tsify)]
+pub struct SampleImages {
+    pub indices: Vec<usize>,
+    pub labels: Vec<u8>,
+    /// 784 bytes per image, concatenated.
+    #[serde(with = "serde_bytes")]
+    #[tsify(type = "Uint8Array")]
+    pub pixels: Vec<u8>,
+}
+
+/// A test image the model in use gets wrong.
+#[derive(Serialize, Tsify)]
+pub struct Misclassified {
+    pub index: usize,
+    pub label: u8,
+    pub predicted: u8,
+    #[serde(with = "serde_bytes")]
+    #[tsify(type = "Uint8Array")]
+    pub pixels: Vec<u8>,
+}
