@@ -15,13 +15,17 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 # shellcheck source=scripts/wasm-env.sh
 source scripts/wasm-env.sh
 
-bash scripts/vendor-web.sh   # npm packages: uPlot for the page, binaryen's wasm-opt for below
+bash scripts/vendor-web.sh   # npm packages: uPlot for the page
+
+# The native wasm-opt that setup-tools.sh installs with cargo (binaryen 116; not Debian 12's 108,
+# which breaks the bundle, see Cargo.toml; not npm's, a JavaScript build, several times slower).
+WASM_OPT="${CARGO_HOME:-$HOME/.cargo}/bin/wasm-opt"
+[[ -x $WASM_OPT ]] || { echo "build-web: no $WASM_OPT: run bash scripts/setup-tools.sh --web" >&2; exit 1; }
 
 t0=$SECONDS
 wasm-pack build --target web --release --mode no-install --out-dir pkg --out-name prunelab
-# wasm-opt from npm's binaryen (see Cargo.toml for why not Debian's): about 4 minutes here.
 # The features are those rustc's wasm32 target emits, plus SIMD (.cargo/config.toml).
-node_modules/.bin/wasm-opt pkg/prunelab_bg.wasm -O3 -o pkg/prunelab_bg.wasm \
+"$WASM_OPT" pkg/prunelab_bg.wasm -O3 -o pkg/prunelab_bg.wasm \
   --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue
 mkdir -p www/pkg
