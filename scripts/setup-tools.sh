@@ -145,6 +145,21 @@ install_wasm_opt() {
   fi
 }
 
+# npm ci, unless node_modules was installed from this very package-lock.json (npm ci always
+# deletes and re-installs node_modules: seconds that every `serve.sh` start would pay).
+install_npm_packages() {
+  local want stamp="$ROOT/node_modules/.prunelab-lock.sha256"
+  [[ -f "$ROOT/package-lock.json" ]] || return 0
+  want=$(sha256sum < "$ROOT/package-lock.json")
+  if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then
+    log "npm packages already installed from package-lock.json"
+  else
+    log "npm ci (front-end libraries and playwright-core, from package-lock.json)"
+    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+    printf '%s\n' "$want" > "$stamp"
+  fi
+}
+
 # Debian's chromium + chromedriver (headless browser tests), node and npm (Playwright and uPlot
 # come from npm).
 # Note: on Ubuntu the chromium packages are snap wrappers; Debian's are real .debs.
@@ -170,10 +185,7 @@ if [[ $WEB -eq 1 ]]; then
   install_wasm_pack
   install_wasm_bindgen_cli
   install_wasm_opt
-  if [[ -f "$ROOT/package-lock.json" ]]; then
-    log "npm ci (front-end libraries and playwright-core, from package-lock.json)"
-    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
-  fi
+  install_npm_packages
 fi
 bash "$ROOT/scripts/setup-data.sh"
 log "done"
