@@ -4,8 +4,8 @@
 # so re-runs take a second or two.
 #
 #   bash scripts/setup-tools.sh          # Rust wasm32 target + Fashion-MNIST data
-#   bash scripts/setup-tools.sh --web    # ... plus the browser toolchain: wasm-pack,
-#                                        #     wasm-bindgen-cli, chromium, chromedriver, node and npm packages
+#   bash scripts/setup-tools.sh --web    # ... plus the browser toolchain: wasm-pack, wasm-bindgen-cli,
+#                                        #     wasm-opt, chromium, chromedriver, node and npm packages
 #
 # Assumes a Rust toolchain installed with rustup (the version in Cargo.toml's rust-version or newer).
 set -euo pipefail
@@ -16,6 +16,7 @@ die() { printf 'setup-tools: ERROR: %s\n' "$*" >&2; exit 1; }
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 WASM_TARGET=wasm32-unknown-unknown
 WASM_PACK_SERIES=0.15   # accepted wasm-pack minor series (0.15.x); installs the latest with --locked
+WASM_OPT_VERSION=0.116.1   # the wasm-opt crate: a native binaryen 116 (see install_wasm_opt)
 
 WEB=0
 for arg in "$@"; do
@@ -127,8 +128,40 @@ install_wasm_bindgen_cli() {
   fi
 }
 
-# Debian's chromium + chromedriver (headless browser tests), node and npm (Playwright, uPlot and
-# binaryen's wasm-opt come from npm; Debian 12's own wasm-opt breaks the bundle, see Cargo.toml).
+# wasm-opt, the bundle's optimiser: the `wasm-opt` crate compiles binaryen 116 from source into a
+# native binary (about 21 CPU-minutes, once). Not Debian 12's binaryen 108: it breaks wasm-bindgen's
+# externref table (see Cargo.toml). Not npm's binaryen: a JavaScript build, several times slower
+# on every bundle build. Checked at ~/.cargo/bin, where cargo puts it, not Debian's on PATH.
+install_wasm_opt() {
+  local have want=${WASM_OPT_VERSION#*.}
+  want=${want%%.*}                                          # 0.116.1 → binaryen 116
+  have=$("${CARGO_HOME:-$HOME/.cargo}/bin/wasm-opt" --version 2>/dev/null || true)
+  if [[ $have == "wasm-opt version $want "* ]]; then        # "wasm-opt version 116 (version_116)"
+    log "$have already installed"
+  else
+    log "installing the wasm-opt crate $WASM_OPT_VERSION (found: ${have:-none})"
+    command -v c++ >/dev/null 2>&1 || apt_install g++
+    cargo install wasm-opt --version "$WASM_OPT_VERSION" --locked
+  fi
+}
+
+# npm ci, unless node_modules was installed from this very package-lock.json (npm ci always
+# deletes and re-installs node_modules: seconds that every `serve.sh` start would pay).
+install_npm_packages() {
+  local want stamp="$ROOT/node_modules/.prunelab-lock.sha256"
+  [[ -f "$ROOT/package-lock.json" ]] || return 0
+  want=$(sha256sum < "$ROOT/package-lock.json")
+  if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then
+    log "npm packages already installed from package-lock.json"
+  else
+    log "npm ci (front-end libraries and playwright-core, from package-lock.json)"
+    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+    printf '%s\n' "$want" > "$stamp"
+  fi
+}
+
+# Debian's chromium + chromedriver (headless browser tests), node and npm (Playwright and uPlot
+# come from npm).
 # Note: on Ubuntu the chromium packages are snap wrappers; Debian's are real .debs.
 install_browser_tools() {
   local missing=()
@@ -151,10 +184,8 @@ if [[ $WEB -eq 1 ]]; then
   install_browser_tools
   install_wasm_pack
   install_wasm_bindgen_cli
-  if [[ -f "$ROOT/package-lock.json" ]]; then
-    log "npm ci (front-end libraries and playwright-core, from package-lock.json)"
-    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
-  fi
+  install_wasm_opt
+  install_npm_packages
 fi
 bash "$ROOT/scripts/setup-data.sh"
 log "done"

@@ -3,12 +3,13 @@
 #
 #   bash scripts/test.sh
 #
-#  1. scripts/setup-tools.sh --web   (wasm32 target, wasm-pack, wasm-bindgen-cli, chromium,
-#                                      chromedriver, binaryen, npm packages; skipped when present)
+#  1. scripts/setup-tools.sh --web   (wasm32 target, wasm-pack, wasm-bindgen-cli, wasm-opt,
+#                                      chromium, chromedriver, npm packages; skipped when present)
 #  2. scripts/setup-data.sh          (real Fashion-MNIST into www/data/, verified)
 #  3. cargo test --release           (native: engine, pruning, CLI)
 #  4. scripts/build-web.sh           (the wasm bundle and vendored libraries into www/)
-#  5. wasm-pack test --headless --chrome --release   (tests/web.rs in Chromium: CPU and WebGPU)
+#  5. cargo test --release --target wasm32-unknown-unknown --test web
+#                                    (tests/web.rs in headless Chromium: CPU and WebGPU)
 #  6. tests/e2e/page.test.mjs        (Playwright against the page served by `prunelab serve`)
 # Builds go to $CARGO_TARGET_DIR (default ~/.cache/prunelab-target), outside the clone, so fresh
 # clones on one machine reuse them. Stops at the first failing step.
@@ -38,10 +39,16 @@ wasm_tests() {
   # shellcheck source=scripts/wasm-env.sh
   source scripts/wasm-env.sh
   "$PRUNELAB" subset --train 320 --test 200 --out www/data/subset
+  # What `wasm-pack test --headless --chrome` does, minus its `cargo build --tests`: that builds
+  # every test target, the library's unit tests too (the whole crate again, in test mode, and
+  # one more fat-LTO link), only to run tests/web.rs. cargo runs just that one, in Chromium,
+  # through wasm-bindgen-test-runner (installed with wasm-bindgen-cli).
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  WASM_BINDGEN_TEST_ONLY_WEB=1 \
   CHROMEDRIVER=/usr/bin/chromedriver \
   WASM_BINDGEN_TEST_TIMEOUT=600 \
   WASM_BINDGEN_TEST_WEBDRIVER_JSON="$ROOT/tests/webdriver.json" \
-    wasm-pack test --headless --chrome --release --mode no-install -- --test web
+    cargo test --release --target wasm32-unknown-unknown --test web
 }
 
 e2e_tests() {

@@ -10,7 +10,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 cd "$ROOT"
 
-if [[ ! -f node_modules/uplot/package.json || ! -x node_modules/.bin/wasm-opt ]]; then
+if [[ ! -f node_modules/uplot/package.json ]]; then
   if [[ -f package-lock.json ]]; then
     npm ci --no-audit --no-fund --loglevel=error
   else
