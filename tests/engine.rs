@@ -124,3 +124,29 @@ fn cancellation_stops_training_and_keeps_the_model_usable() {
     assert_eq!(obs.0, 3);
     assert!(block_on(train::evaluate(&trainer.into_model(), &d.test.take(100), 100, &device)).is_ok());
 }
+
+/// Cancels after `after` batches.
+struct CancelAfter(usize, usize);
+impl Observer for CancelAfter {
+    fn on_batch(&mut self, _: &BatchProgress) {
+        self.0 += 1;
+    }
+    fn cancelled(&self) -> bool {
+        self.0 >= self.1
+    }
+}
+
+#[test]
+fn train_reports_its_outcome_and_keeps_no_model_when_cancelled() {
+    let d = data();
+    let device = Device::flex();
+    let arch = Arch::Mlp { hidden: vec![32] };
+    let cfg = Recipe::Default.config(ModelKind::Mlp, 1);
+    let (model, outcome) = block_on(train::train(&arch, cfg.clone(), &d.train.take(640), None, Some(&d.test.take(200)), &device, &mut CancelAfter(0, usize::MAX))).unwrap();
+    assert!(model.is_some() && !outcome.cancelled);
+    assert_eq!((outcome.arch.as_str(), outcome.params, outcome.train_images, outcome.epochs.len()), ("mlp 784-32-10", arch.num_params(), 640, 1));
+    let eval = outcome.evaluation.expect("evaluated on the test images");
+    assert_eq!(eval.confusion.iter().flatten().sum::<u32>(), 200);
+    let (model, outcome) = block_on(train::train(&arch, cfg, &d.train.take(640), None, Some(&d.test.take(200)), &device, &mut CancelAfter(0, 3))).unwrap();
+    assert!(model.is_none() && outcome.cancelled && outcome.evaluation.is_none() && outcome.epochs.is_empty());
+}

@@ -35,7 +35,9 @@ fn pruned_weights_stay_zero_through_finetuning() {
     let dense = trained_small(&d, &device);
     for method in [Method::Weight, Method::Neuron] {
         let p = prune(&dense, spec(method, 80.0));
-        let tuned = block_on(finetune(&p.weights, &p.mask, &d.train.take(640), finetune_config(ModelKind::Mlp, 1, Sparsity::new(50.0).unwrap()), &device, &mut Quiet)).unwrap().unwrap();
+        let tuned = block_on(finetune(&p, &d.train.take(640), finetune_config(ModelKind::Mlp, 1, Sparsity::new(50.0).unwrap()), &device, &mut Quiet)).unwrap().unwrap();
+        assert_eq!((tuned.finetune_epochs, tuned.mask.clone()), (1, p.mask.clone()));
+        let tuned = tuned.weights;
         let mut changed = false;
         for ((lt, lm), lp) in tuned.layers.iter().zip(&p.mask.layers).zip(&p.weights.layers) {
             for ((v, keep), before) in lt.weight.values.iter().zip(&lm.weight).zip(&lp.weight.values) {
@@ -98,7 +100,9 @@ fn gradual_pruning_reaches_the_target_exactly() {
     // steps from 50 % with stranded weights avoided.
     for (epochs, steps, initial, connected) in [(3, 3, 0.0, false), (1, 5, 0.0, false), (1, 2, 50.0, true)] {
         let schedule = CubicSchedule::new(Sparsity::new(initial).unwrap(), Sparsity::new(90.0).unwrap(), steps).unwrap();
-        let (w, mask) = block_on(gradual(&dense, PruneSpec { connected, ..spec(Method::Weight, 90.0) }, schedule, &d.train.take(320), finetune_config(ModelKind::Mlp, epochs, Sparsity::new(90.0).unwrap()), &device, &mut Quiet)).unwrap().unwrap();
+        let g = block_on(gradual(&dense, PruneSpec { connected, ..spec(Method::Weight, 90.0) }, schedule, &d.train.take(320), finetune_config(ModelKind::Mlp, epochs, Sparsity::new(90.0).unwrap()), &device, &mut Quiet)).unwrap().unwrap();
+        let (w, mask) = (&g.weights, &g.mask);
+        assert_eq!((g.spec.sparsity.percent(), g.finetune_epochs, g.gradual.unwrap().steps), (90.0, epochs, steps));
         let hidden: usize = w.layers[..2].iter().map(|l| l.weight.len()).sum();
         assert_eq!(mask.removed(), 90 * hidden / 100);
         let zeros_in_hidden: usize = w.layers[..2].iter().map(|l| l.weight.len() - l.weight.count_nonzero()).sum();

@@ -40,19 +40,25 @@ fn num(v: &JsValue, path: &str) -> f64 {
 }
 
 async fn ok(p: js_sys::Promise) -> JsValue {
-    JsFuture::from(p).await.unwrap_or_else(|e| panic!("call failed: {}", message(&e)))
+    JsFuture::from(p).await.unwrap_or_else(|e| panic!("call failed: {:?}", kind_and_message(&e)))
 }
 
-/// The message of a rejected call, which must be a JS Error with a readable message.
-async fn err(p: js_sys::Promise) -> String {
+/// The `kind` and message of a rejected call, which must be a JS Error.
+async fn err(p: js_sys::Promise) -> (String, String) {
     match JsFuture::from(p).await {
         Ok(v) => panic!("expected an error, got {v:?}"),
-        Err(e) => message(&e),
+        Err(e) => kind_and_message(&e),
     }
 }
 
-fn message(e: &JsValue) -> String {
-    e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| format!("{e:?}"))
+/// The same for a synchronous call that threw.
+fn thrown<T: std::fmt::Debug>(r: Result<T, prunelab::web::LabError>) -> (String, String) {
+    kind_and_message(&r.expect_err("expected an error").into())
+}
+
+fn kind_and_message(e: &JsValue) -> (String, String) {
+    let error = e.dyn_ref::<js_sys::Error>().unwrap_or_else(|| panic!("not an Error: {e:?}"));
+    (field(e, "kind").as_string().expect("an error kind"), String::from(error.message()))
 }
 
 fn files() -> JsValue {
@@ -76,20 +82,36 @@ fn image(lab: &Lab, i: usize) -> Float32Array {
     Float32Array::from(bytes.iter().map(|&b| (b / 255.0) as f32).collect::<Vec<_>>().as_slice())
 }
 
+/// Bytes of a raw IDX3 header claiming `n` images of 28×28, and nothing after it.
+fn idx_header_only(n: u32) -> Vec<u8> {
+    [0x0803u32, n, 28, 28].iter().flat_map(|v| v.to_be_bytes()).collect()
+}
+
+fn nonzero(lab: &Lab) -> f64 {
+    num(&lab.info().unwrap(), "model.nonzero_params")
+}
+
 async fn workflow(backend: &str, train_limit: usize) {
     let lab = lab(backend).await;
 
     // Bad input before there is anything: no model, no data.
-    assert!(err(lab.prune_weights(50.0, JsValue::UNDEFINED)).await.contains("no model"));
-    assert!(err(lab.train(obj(&[("model", "mlp".into())]), JsValue::UNDEFINED)).await.contains("no dataset"));
-    let corrupt = obj(&[
-        ("trainImages", Uint8Array::from(&b"not an idx file at all"[..]).into()),
-        ("trainLabels", Uint8Array::from(subset!("train-labels-idx1-ubyte")).into()),
-        ("testImages", Uint8Array::from(subset!("t10k-images-idx3-ubyte")).into()),
-        ("testLabels", Uint8Array::from(subset!("t10k-labels-idx1-ubyte")).into()),
-    ]);
-    let e = message(&lab.load_dataset(corrupt).unwrap_err().into());
-    assert!(e.contains("train-images-idx3-ubyte"), "{e}");
+    assert_eq!(err(lab.prune_weights(50.0, JsValue::UNDEFINED)).await.0, "no_model");
+    assert_eq!(err(lab.train(obj(&[("model", "mlp".into())]), JsValue::UNDEFINED)).await.0, "no_data");
+    let with_train_images = |bytes: &[u8]| {
+        obj(&[
+            ("trainImages", Uint8Array::from(bytes).into()),
+            ("trainLabels", Uint8Array::from(subset!("train-labels-idx1-ubyte")).into()),
+            ("testImages", Uint8Array::from(subset!("t10k-images-idx3-ubyte")).into()),
+            ("testLabels", Uint8Array::from(subset!("t10k-labels-idx1-ubyte")).into()),
+        ])
+    };
+    let e = lab.load_dataset(with_train_images(b"not an idx file at all")).unwrap_err();
+    let v: JsValue = e.into();
+    assert_eq!(kind_and_message(&v).0, "data");
+    assert_eq!(field(&v, "file").as_string().unwrap(), "train-images-idx3-ubyte");
+    // 10,000,000 images pass the item limit, but their size overflows wasm32's usize.
+    let (kind, m) = thrown(lab.load_dataset(with_train_images(&idx_header_only(10_000_000))));
+    assert!(kind == "data" && m.contains("too large"), "{kind}: {m}");
 
     let info = lab.load_dataset(files()).unwrap();
     assert_eq!((num(&info, "train"), num(&info, "test")), (320.0, 200.0));
@@ -101,22 +123,31 @@ async fn workflow(backend: &str, train_limit: usize) {
     let options = obj(&[("model", "mlp".into()), ("epochs", 1.into()), ("batchSize", 32.into()), ("limit", (train_limit as u32).into())]);
     let trained = ok(lab.train(options, on_progress.as_ref().clone())).await;
     assert!(seen.get() >= train_limit / 32, "progress was reported {} times", seen.get());
-    let accuracy = num(&trained, "evaluation.accuracy");
-    assert!((0.0..=1.0).contains(&accuracy));
     assert_eq!(num(&trained, "params"), 2_388_710.0);
+    assert_eq!(num(&trained, "train_images") as usize, train_limit);
+    // The reported accuracy is the confusion matrix's diagonal, and training beat chance (10 %).
+    let accuracy = num(&trained, "evaluation.accuracy");
+    let confusion: Vec<Vec<f64>> = js_sys::Array::from(&field(&trained, "evaluation.confusion")).iter().map(|r| js_sys::Array::from(&r).iter().map(|v| v.as_f64().unwrap()).collect()).collect();
+    let diagonal: f64 = (0..10).map(|c| confusion[c][c]).sum();
+    assert!((accuracy - diagonal / 200.0).abs() < 1e-6, "{accuracy} vs {diagonal} of 200");
+    if train_limit >= 320 {
+        assert!(accuracy > 0.2, "accuracy {accuracy} after {train_limit} images");
+    }
 
     // Classification: 10 probabilities summing to 1; a 100-pixel image is refused.
     let probs: Vec<f32> = Float32Array::from(ok(lab.classify(image(&lab, 0).into())).await).to_vec();
     assert_eq!(probs.len(), 10);
     assert!((probs.iter().sum::<f32>() - 1.0).abs() < 1e-4);
-    let e = err(lab.classify(Float32Array::new_with_length(100).into())).await;
-    assert!(e.contains("784"), "{e}");
+    let (kind, m) = err(lab.classify(Float32Array::new_with_length(100).into())).await;
+    assert!(kind == "bad_image" && m.contains("784"), "{kind}: {m}");
 
-    // Bad sparsities, each with its own message; the lab stays usable.
+    // Bad sparsities, each named; the lab stays usable.
     for k in [150.0, f64::NAN, -1.0] {
-        let e = err(lab.prune_weights(k, JsValue::UNDEFINED)).await;
-        assert!(e.contains("sparsity"), "{k}: {e}");
+        let (kind, m) = err(lab.prune_weights(k, JsValue::UNDEFINED)).await;
+        assert!(kind == "bad_sparsity" && m.contains("sparsity"), "{k}: {kind}: {m}");
     }
+    let (kind, _) = err(lab.prune_weights(50.0, obj(&[("scope", "everywhere".into())]))).await;
+    assert_eq!(kind, "options");
 
     // Connected weight pruning: the same exact count, the budget kept on input-to-output paths.
     let pruned = ok(lab.prune_weights(99.0, obj(&[("connected", true.into())]))).await;
@@ -125,14 +156,41 @@ async fn workflow(backend: &str, train_limit: usize) {
     // Weight pruning: exactly ⌊0.9·n⌋ of the hidden kernels' weights.
     let pruned = ok(lab.prune_weights(90.0, JsValue::UNDEFINED)).await;
     assert_eq!(num(&pruned, "removed") as usize, HIDDEN_KERNELS * 9 / 10);
-    assert!(num(&pruned, "nonzero_params") as usize <= 2_388_710 - HIDDEN_KERNELS * 9 / 10);
+    assert_eq!(num(&pruned, "nonzero_params") as usize, 2_388_710 - HIDDEN_KERNELS * 9 / 10);
+    assert_eq!((num(&pruned, "finetune_epochs"), num(&pruned, "finetune_ms")), (0.0, 0.0));
 
-    // Fine-tuning keeps every pruned weight at zero.
+    // The whole state (dense weights, mask, pruning) moves to another Lab, as the page does when
+    // switching backends: `reset` there still gives the dense model back.
+    let restored = self::lab(backend).await;
+    restored.restore_state(&lab.save_state().unwrap()).unwrap();
+    assert_eq!(nonzero(&restored), nonzero(&lab));
+    assert_eq!(num(&restored.info().unwrap(), "model.pruned.sparsity"), 90.0);
+    restored.reset().unwrap();
+    assert_eq!(nonzero(&restored), 2_388_710.0, "reset after a restore must give the dense model");
+    let (kind, _) = thrown(restored.restore_state(&[1, 2, 3]));
+    assert_eq!(kind, "model_file");
+
+    // Fine-tuning keeps every pruned weight at zero, and reports its own time.
     let tuned = ok(lab.fine_tune(1, obj(&[("limit", 64.into())]), JsValue::UNDEFINED)).await;
     assert_eq!(num(&tuned, "removed") as usize, HIDDEN_KERNELS * 9 / 10);
+    assert_eq!(num(&tuned, "finetune_epochs"), 1.0);
+    assert!(num(&tuned, "finetune_ms") > 0.0);
+    assert_eq!(num(&tuned, "prune_ms"), num(&pruned, "prune_ms"), "prune_ms is the pruning's, not fine-tuning's");
     let exported = file::decode(&lab.export_model(None).unwrap()).unwrap();
     let zeros: usize = exported.weights.layers[..4].iter().map(|l| l.weight.len() - l.weight.count_nonzero()).sum();
     assert!(zeros >= HIDDEN_KERNELS * 9 / 10, "only {zeros} zeros after fine-tuning");
+
+    // Misclassified test images: exactly those whose prediction is not their label.
+    let predictions: Vec<u8> = js_sys::Array::from(&field(&ok(lab.evaluate()).await, "predictions")).iter().map(|v| v.as_f64().unwrap() as u8).collect();
+    let labels = lab.test_labels().unwrap();
+    let wrong = (0..200).filter(|&i| predictions[i] != labels[i]).count();
+    let listed = js_sys::Array::from(&lab.misclassified(&predictions, 500).unwrap());
+    assert_eq!(listed.length() as usize, wrong);
+    if wrong > 0 {
+        let first = listed.get(0);
+        assert_ne!(num(&first, "label"), num(&first, "predicted"));
+        assert_eq!(Uint8Array::from(field(&first, "pixels")).length(), 784);
+    }
 
     // Neuron pruning, 50 % per layer: half the units of each hidden layer are gone.
     let pruned = ok(lab.prune_neurons(50.0, JsValue::UNDEFINED)).await;
@@ -141,32 +199,50 @@ async fn workflow(backend: &str, train_limit: usize) {
         assert_eq!(num(&layers.get(i as u32), "dead_units"), units / 2.0, "layer {i}");
     }
     let compacted = ok(lab.compact()).await;
+    assert_eq!(field(&compacted, "arch").as_string().unwrap(), "mlp 784-500-500-250-100-10");
     assert!(num(&compacted, "params") < num(&compacted, "dense_params") / 2.0);
-    assert!(num(&compacted, "max_abs_diff") < 1e-4);
+    assert!(num(&compacted, "max_abs_diff") < 1e-4, "logits differ by {}", num(&compacted, "max_abs_diff"));
 
-    // Export and import give the same predictions; a malformed file is refused.
+    // Export and import give the same model and predictions; a malformed file is refused.
     let bytes = lab.export_model(None).unwrap();
     let before = Float32Array::from(ok(lab.classify(image(&lab, 1).into())).await).to_vec();
     let other = self::lab(backend).await;
     other.import_model(&bytes).unwrap();
+    assert_eq!(file::decode(&other.export_model(None).unwrap()).unwrap().weights, file::decode(&bytes).unwrap().weights);
     let after = Float32Array::from(ok(other.classify(image(&lab, 1).into())).await).to_vec();
     for (a, b) in before.iter().zip(&after) {
         assert!((a - b).abs() < 1e-5, "{before:?} vs {after:?}");
     }
-    let e = message(&other.import_model(&bytes[..bytes.len() / 2]).unwrap_err().into());
-    assert!(!e.is_empty());
+    let (kind, m) = thrown(other.import_model(&bytes[..bytes.len() / 2]));
+    assert!(kind == "model_file" && m.contains("bytes follow"), "{kind}: {m}");
     // reset returns to the dense model.
     lab.reset().unwrap();
-    assert!(field(&lab.info().unwrap(), "model.pruned").is_null());
+    assert!(field(&lab.info().unwrap(), "model.pruned").is_undefined());
 }
 
-/// Headless Chromium's only adapter is SwiftShader, a software fallback: `auto` takes the CPU.
+/// `auto` takes WebGPU on a real GPU and the CPU otherwise: checked against whatever adapter
+/// this browser has (SwiftShader, a software fallback, in headless Chromium here).
 #[wasm_bindgen_test]
-async fn auto_prefers_the_cpu_to_a_software_gpu() {
+async fn auto_chooses_by_the_adapter_present() {
+    let found = prunelab::web::adapter().await;
     let lab = Lab::open(obj(&[("backend", "auto".into())])).await.unwrap();
     let info = lab.backend().unwrap();
-    assert_eq!(field(&info, "backend").as_string().unwrap(), "cpu");
-    assert!(field(&info, "reason").as_string().unwrap().contains("fallback"));
+    let backend = field(&info, "backend").as_string().unwrap();
+    let reason = field(&info, "reason").as_string().unwrap();
+    match &found {
+        Ok(a) if !a.fallback => assert_eq!(backend, "webgpu", "{reason}"),
+        Ok(a) => {
+            assert_eq!(backend, "cpu");
+            assert!(reason.contains("fallback") && reason.contains(&a.name), "{reason}");
+        }
+        Err(_) => assert_eq!(backend, "cpu", "{reason}"),
+    }
+    // The rule itself, for adapters this machine does not have.
+    let gpu = prunelab::web::Adapter { name: "acme gpu".into(), fallback: false };
+    assert_eq!(prunelab::web::auto(&Ok(gpu)).0, prunelab::web::Backend::Webgpu);
+    let soft = prunelab::web::Adapter { name: "google swiftshader".into(), fallback: true };
+    assert_eq!(prunelab::web::auto(&Ok(soft)).0, prunelab::web::Backend::Cpu);
+    assert_eq!(prunelab::web::auto(&Err(prunelab::web::LabError::NoWebGpu("none".into()))).0, prunelab::web::Backend::Cpu);
 }
 
 #[wasm_bindgen_test]

@@ -86,12 +86,11 @@ pub fn encode(weights: &Weights, meta: &serde_json::Value, precision: Precision)
     out
 }
 
-/// Parses and validates a model file: magic, version, header, every shape against the
-/// architecture, exact length, finite values.
-pub fn decode(bytes: &[u8]) -> Result<ModelFile, ModelError> {
-    let bad = |m: &str| ModelError::BadFile(m.to_string());
-    if bytes.len() < 16 || &bytes[..8] != MAGIC {
-        return Err(bad("it does not start with PRUNELAB"));
+/// Checks the magic and version of a file of ours, and splits it into its JSON header and the
+/// bytes after it.
+fn split<'a>(bytes: &'a [u8], magic: &[u8; 8], bad: impl Fn(&str) -> ModelError) -> Result<(&'a [u8], &'a [u8]), ModelError> {
+    if bytes.len() < 16 || &bytes[..8] != magic {
+        return Err(bad(&format!("it does not start with {}", String::from_utf8_lossy(magic))));
     }
     let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap());
     if version != VERSION {
@@ -101,8 +100,15 @@ pub fn decode(bytes: &[u8]) -> Result<ModelFile, ModelError> {
     if hlen > MAX_HEADER || 16 + hlen > bytes.len() {
         return Err(bad("the header length points past the end of the file"));
     }
-    let header: Header =
-        serde_json::from_slice(&bytes[16..16 + hlen]).map_err(|e| ModelError::BadFile(format!("header: {e}")))?;
+    Ok(bytes[16..].split_at(hlen))
+}
+
+/// Parses and validates a model file: magic, version, header, every shape against the
+/// architecture, exact length, finite values.
+pub fn decode(bytes: &[u8]) -> Result<ModelFile, ModelError> {
+    let bad = |m: &str| ModelError::BadFile(m.to_string());
+    let (header, body) = split(bytes, MAGIC, &bad)?;
+    let header: Header = serde_json::from_slice(header).map_err(|e| bad(&format!("header: {e}")))?;
     let width = if header.precision == Precision::F16 { 2 } else { 4 };
     // Checked: a corrupt header can claim shapes whose size overflows usize (easily on wasm32).
     let count = header
@@ -111,7 +117,6 @@ pub fn decode(bytes: &[u8]) -> Result<ModelFile, ModelError> {
         .try_fold(0usize, |sum, l| crate::data::file_len(l.bias, &l.weight).and_then(|n| sum.checked_add(n)))
         .filter(|n| n.checked_mul(width).is_some())
         .ok_or_else(|| bad("the header claims layers too large to be a model"))?;
-    let body = &bytes[16 + hlen..];
     if body.len() != count * width {
         return Err(ModelError::BadFile(format!(
             "the header describes {count} values ({} bytes) but {} bytes follow it",
@@ -188,17 +193,8 @@ pub fn encode_snapshot(s: &Snapshot) -> Vec<u8> {
 /// Parses a snapshot, checking every part as [`decode`] checks a model file.
 pub fn decode_snapshot(bytes: &[u8]) -> Result<Snapshot, ModelError> {
     let bad = |m: &str| ModelError::BadFile(format!("lab snapshot: {m}"));
-    if bytes.len() < 16 || &bytes[..8] != SNAPSHOT_MAGIC {
-        return Err(bad("it does not start with PLABSNAP"));
-    }
-    let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap());
-    if version != VERSION {
-        return Err(ModelError::Version { found: version, supported: VERSION });
-    }
-    let hlen = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
-    let rest = bytes.get(16..).filter(|r| hlen <= MAX_HEADER && hlen <= r.len()).ok_or_else(|| bad("the header length points past the end"))?;
-    let header: SnapshotHeader = serde_json::from_slice(&rest[..hlen]).map_err(|e| bad(&format!("header: {e}")))?;
-    let rest = &rest[hlen..];
+    let (header, rest) = split(bytes, SNAPSHOT_MAGIC, &bad)?;
+    let header: SnapshotHeader = serde_json::from_slice(header).map_err(|e| bad(&format!("header: {e}")))?;
     let cut = header.dense_bytes.checked_add(header.pruned_bytes).filter(|&n| n <= rest.len()).ok_or_else(|| bad("it is truncated"))?;
     let dense = decode(&rest[..header.dense_bytes])?.weights;
     let pruned = if header.pruned_bytes == 0 {

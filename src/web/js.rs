@@ -99,9 +99,10 @@ impl From<LabError> for JsValue {
     }
 }
 
-/// A plain JavaScript object (or array, number…) with the same field names as the Rust type.
+/// A plain JavaScript object (or array, number…) with the same field names as the Rust type;
+/// `None` becomes `undefined`, as the generated declarations (`field: T | undefined`) say.
 pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, LabError> {
-    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| LabError::Js(e.to_string()))
+    value.serialize(&serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true)).map_err(|e| LabError::Js(e.to_string()))
 }
 
 /// Options from JS; `undefined` or `null` means all defaults.
