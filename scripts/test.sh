@@ -10,7 +10,8 @@
 #  4. scripts/build-web.sh           (the wasm bundle and vendored libraries into www/)
 #  5. cargo test --release --target wasm32-unknown-unknown --test web
 #                                    (tests/web.rs in headless Chromium: CPU and WebGPU)
-#  6. tests/e2e/page.test.mjs        (Playwright against the page served by `prunelab serve`)
+#  6. tests/faces.test.mjs          (Node: the CLI and the bundle's Lab report alike; .d.ts complete)
+#  7. tests/e2e/page.test.mjs        (Playwright against the page served by `prunelab serve`)
 # Builds go to $CARGO_TARGET_DIR (default ~/.cache/prunelab-target), outside the clone, so fresh
 # clones on one machine reuse them. Stops at the first failing step.
 set -euo pipefail
@@ -72,6 +73,7 @@ step cargo test --release
 step cargo build --release --bin prunelab
 step bash scripts/build-web.sh
 step wasm_tests
+step env PRUNELAB="$PRUNELAB" node --test tests/faces.test.mjs
 step e2e_tests
 
 printf '\nprunelab tests: all steps passed (%ds)\n' "$((SECONDS - START))"
