@@ -120,7 +120,9 @@ async fn workflow(backend: &str, train_limit: usize) {
     let seen = std::rc::Rc::new(std::cell::Cell::new(0));
     let counter = seen.clone();
     let on_progress = wasm_bindgen::closure::Closure::<dyn FnMut(JsValue)>::new(move |_| counter.set(counter.get() + 1));
-    let options = obj(&[("model", "mlp".into()), ("epochs", 1.into()), ("batchSize", 32.into()), ("limit", (train_limit as u32).into())]);
+    // Three epochs on the CPU: one, with its cosine schedule, leaves the 320-image MLP near chance.
+    let epochs = if train_limit >= 320 { 3 } else { 1 };
+    let options = obj(&[("model", "mlp".into()), ("epochs", epochs.into()), ("batchSize", 32.into()), ("limit", (train_limit as u32).into())]);
     let trained = ok(lab.train(options, on_progress.as_ref().clone())).await;
     assert!(seen.get() >= train_limit / 32, "progress was reported {} times", seen.get());
     assert_eq!(num(&trained, "params"), 2_388_710.0);
@@ -131,7 +133,7 @@ async fn workflow(backend: &str, train_limit: usize) {
     let diagonal: f64 = (0..10).map(|c| confusion[c][c]).sum();
     assert!((accuracy - diagonal / 200.0).abs() < 1e-6, "{accuracy} vs {diagonal} of 200");
     if train_limit >= 320 {
-        assert!(accuracy > 0.2, "accuracy {accuracy} after {train_limit} images");
+        assert!(accuracy > 0.4, "accuracy {accuracy} after 3 epochs of {train_limit} images");
     }
 
     // Classification: 10 probabilities summing to 1; a 100-pixel image is refused.
