@@ -104,3 +104,45 @@ fn a_gradual_schedule_that_would_unprune_is_refused() {
     assert!(!out.exists());
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Ctrl-C (a real SIGINT) in the middle of a sweep: a non-zero exit that says "cancelled", and
+/// none of the sweep's files, where an earlier version exited 0 with a one-point "result".
+#[test]
+fn a_sigint_cancels_a_sweep_and_writes_nothing() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let data = root.join("www/data");
+    if !data.join("train-images-idx3-ubyte.gz").exists() {
+        eprintln!("skipped: no Fashion-MNIST in {} (bash scripts/setup-data.sh)", data.display());
+        return;
+    }
+    let dir = scratch("sigint");
+    let out = dir.join("sweep");
+    let model = root.join("www/models/default.plab");
+    let child = Command::new(env!("CARGO_BIN_EXE_prunelab"))
+        .args(["sweep", "--model-file", model.to_str().unwrap(), "--finetune-epochs", "1", "--data", data.to_str().unwrap(), "--out-dir", out.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Loading the data takes about a second; by 4 s the first point is fine-tuning.
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    let killed = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let done = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert!(!done.status.success(), "a cancelled sweep exited 0");
+    assert!(stderr.contains("cancelled"), "{stderr}");
+    for f in ["sweep.md", "sweep.csv", "sweep.json", "sweep.svg"] {
+        assert!(!out.join(f).exists(), "{f} was written");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Values are spelt as in the JSON and TypeScript types; others are refused with the choices.
+#[test]
+fn enum_values_are_the_json_names() {
+    let (ok, err) = run(&["sweep", "--model-file", "x.plab", "--methods", "weights"]);
+    assert!(!ok && err.contains("weights") && err.contains("neuron"), "{err}");
+    let (ok, err) = run(&["train", "--model", "resnet"]);
+    assert!(!ok && err.contains("resnet") && err.contains("mlp"), "{err}");
+}

@@ -1,15 +1,45 @@
 //! `prunelab`: the engine from the command line, for reproduction, benchmarks and tests.
+//! This file only parses and dispatches; each command is `cmd/<name>.rs`.
 //!
-//! Native only; on wasm32 (where `wasm-pack test` builds every target) it is an empty program.
+//! Native only; on wasm32 (where `cargo test --target wasm32…` builds every target) it is an
+//! empty program.
 
 #[cfg(not(target_arch = "wasm32"))]
-mod cli;
+mod cmd;
+#[cfg(not(target_arch = "wasm32"))]
+mod common;
 #[cfg(not(target_arch = "wasm32"))]
 mod serve;
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() -> std::process::ExitCode {
-    cli::main()
+    use clap::Parser;
+    use cmd::Command;
+
+    #[derive(Parser)]
+    #[command(name = "prunelab", version, about = "Train, prune and benchmark the Fashion-MNIST networks of the pruning report")]
+    struct Cli {
+        #[command(subcommand)]
+        command: Command,
+    }
+
+    common::install_ctrlc();
+    let result = match Cli::parse().command {
+        Command::Train(a) => cmd::train::run(a),
+        Command::Eval(a) => cmd::eval::run(a),
+        Command::Prune(a) => cmd::prune::run(a),
+        Command::Sweep(a) => cmd::sweep::run(a),
+        Command::Bench(a) => cmd::bench::run(a),
+        Command::Subset(a) => cmd::subset::run(a),
+        Command::Serve(a) => cmd::serve::run(a),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("prunelab: error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 #[cfg(target_arch = "wasm32")]
