@@ -30,7 +30,8 @@ STAMP=www/pkg/.inputs.sha256
 # Not `git ls-files` either: untracked new files under src/ count too, and no git is needed.
 inputs_hash() {
   {
-    find src -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
+    # src/bin/ is the CLI, which the wasm build leaves out.
+    find src -path src/bin -prune -o -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
     sha256sum Cargo.toml Cargo.lock .cargo/config.toml scripts/wasm-env.sh scripts/build-web.sh
     rustc -vV
     wasm-bindgen --version
