@@ -10,13 +10,13 @@ export const METHODS = {
   // Worker-only (see worker.js):
   create: { worker: true }, //       ({backend?, keep?}) → {backend, info, defaultModel}
   loadData: { worker: true }, //     ({base?: 'data/'}, onProgress?) → DatasetInfo
-  loadDataset: { worker: true }, //  (files) → DatasetInfo; kept for the next create({keep})
   // Static:
   classNames: { static: true },
   reportNumbers: { static: true },
   // Lab methods:
   backend: {},
   info: {},
+  loadDataset: {}, // the worker also keeps the files, for the next create({keep})
   train: { changesModel: true },
   cancel: {},
   evaluate: {},

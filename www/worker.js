@@ -11,8 +11,8 @@
 //                      unchanged. `kind` is the Lab's error kind, or one of api.js's KINDS
 //                  {type: 'model', info}   unsolicited: the model in use changed (info())
 // Every Lab method runs as a call of the same name (instance, or static on the class); the
-// worker-only calls are create and loadData (below) and loadDataset, which also keeps the bytes
-// for the next create. Calls run as they arrive, not queued: the Lab refuses a second long call
+// worker-only calls are create and loadData (below), and loadDataset also keeps the files for
+// the next create. Calls run as they arrive, not queued: the Lab refuses a second long call
 // with a 'busy' error, and cancel and classify act at once.
 
 import init, { Lab } from './pkg/prunelab.js';
@@ -93,13 +93,14 @@ async function loadData({ base = 'data/' } = {}, onProgress) {
   return loadDataset(await fetchDataset(folder, progress));
 }
 
+/** The worker's own calls, and the Lab methods it wraps. */
 const WORKER_CALLS = { create, loadData, loadDataset };
 
 /** Runs one call: the worker's own, a static Lab method, or the current Lab's. */
 function run(method, args) {
   const spec = METHODS[method];
   if (!spec) throw labError(`unknown call "${method}"`, 'unknown_method');
-  if (spec.worker) return WORKER_CALLS[method](...args);
+  if (Object.hasOwn(WORKER_CALLS, method)) return WORKER_CALLS[method](...args);
   if (spec.static) return Lab[method](...args);
   const l = needLab();
   return l[method](...args);
