@@ -10,13 +10,29 @@ use prunelab::data::{self, default_data_dir};
 use prunelab::train::{BatchProgress, EpochSummary, Evaluation, Observer};
 use serde::de::DeserializeOwned;
 
-/// Set by the one Ctrl-C handler of the process (see [`install_ctrlc`]).
+/// Set by the process's Ctrl-C handler (see [`install_ctrlc`]); observers read it.
 static CANCELLED: AtomicBool = AtomicBool::new(false);
+/// Whether the running command stops cleanly on [`CANCELLED`] (set by [`CliObserver::new`]):
+/// otherwise Ctrl-C ends the process at once, as it would without a handler (`serve`, `eval`).
+static CANCELLABLE: AtomicBool = AtomicBool::new(false);
 
-/// Installs the process's Ctrl-C handler, once: a second install would fail, and a handler
-/// per observer is how an earlier version ended up reporting a cancelled sweep as done.
+/// Installs the process's one Ctrl-C handler: a handler per observer is how an earlier version
+/// reported a cancelled sweep as done (the second install failed, unnoticed). The first Ctrl-C
+/// during training, fine-tuning or a sweep stops after the current batch; any other ends now.
 pub fn install_ctrlc() {
-    let _ = ctrlc::set_handler(|| CANCELLED.store(true, Ordering::SeqCst));
+    let _ = ctrlc::set_handler(|| {
+        if CANCELLABLE.load(Ordering::SeqCst) && !CANCELLED.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        eprintln!("prunelab: cancelled");
+        std::process::exit(130);
+    });
+}
+
+/// `Err(Cancelled)` once Ctrl-C was pressed: checked before a command writes anything, since a
+/// press after the last batch (during evaluation, say) stops no loop.
+pub fn check_cancelled() -> Result<(), CliError> {
+    if CANCELLED.load(Ordering::SeqCst) { Err(CliError::Cancelled) } else { Ok(()) }
 }
 
 #[derive(clap::Args)]
@@ -48,10 +64,15 @@ impl Common {
     }
 }
 
-/// Parses a value of one of the engine's enums by its serde name, so the CLI spells every value
-/// as the JSON and the TypeScript types do.
+/// Parses a value of one of the engine's enums by its serde name, exactly, so the CLI spells
+/// every value as the JSON and the TypeScript types do (one name per fact).
 pub fn named<T: DeserializeOwned>(s: &str) -> Result<T, String> {
-    serde_json::from_value(serde_json::Value::String(s.trim().to_ascii_lowercase())).map_err(|e| e.to_string())
+    serde_json::from_value(serde_json::Value::String(s.to_owned())).map_err(|e| e.to_string())
+}
+
+/// The serde name of an engine enum value, for text output (the name `named` parses).
+pub fn name_of<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
 /// Every failure the CLI reports; each becomes one line on stderr and exit code 1.
@@ -110,7 +131,9 @@ pub struct CliObserver {
 }
 
 impl CliObserver {
+    /// Arms Ctrl-C: from now on it cancels instead of ending the process.
     pub fn new(json: bool) -> Self {
+        CANCELLABLE.store(true, Ordering::SeqCst);
         Self { bar: None, json }
     }
 
@@ -133,7 +156,7 @@ impl Observer for CliObserver {
         });
         bar.set_prefix(format!("{}/{}", p.epoch, p.epochs));
         bar.set_position(p.batch as u64);
-        if p.batch % 20 == 0 || p.batch == p.batches {
+        if p.batch.is_multiple_of(20) || p.batch == p.batches {
             bar.set_message(format!("loss {:.4} acc {:.2}% {:.0} img/s", p.loss, p.accuracy * 100.0, p.samples_per_sec));
         }
     }

@@ -11,7 +11,7 @@ use prunelab::prune::{self as pruning, CompactReport, Method, PruneReport, Prune
 use prunelab::train;
 use serde::Serialize;
 
-use crate::common::{CliError, CliObserver, Common, named, print_json};
+use crate::common::{CliError, CliObserver, Common, check_cancelled, named, print_json};
 
 /// How `prune` and `sweep` prune.
 #[derive(clap::Args)]
@@ -38,7 +38,7 @@ pub struct Args {
     /// weight or neuron.
     #[arg(long, value_parser = named::<Method>)]
     method: Method,
-    /// Percent to remove, 0 to 100.
+    /// Percent to remove, 0 to 100 (90 or 90%).
     #[arg(long, allow_negative_numbers = true)]
     sparsity: Sparsity,
     #[command(flatten)]
@@ -108,6 +108,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
     let pruned = pruned.ok_or(CliError::Cancelled)?;
     let report = block_on(PruneReport::new(&pruned, Some(&data.test), &device))?;
     let (compacted, compact) = block_on(measure_compaction(&pruned.weights, &data.test, 3, &device, async || {}))?;
+    check_cancelled()?;
     if let Some(out) = &a.out {
         // A network with removed units is saved compacted: same outputs, fewer bytes.
         let meta = serde_json::json!({"pruned_from": a.model_file, "spec": spec, "finetune_epochs": report.finetune_epochs, "gradual": report.gradual, "accuracy": report.accuracy});

@@ -11,7 +11,7 @@ use prunelab::sweep::{self, SweepConfig};
 use prunelab::train::{self, Recipe};
 
 use crate::cmd::prune::How;
-use crate::common::{CliError, CliObserver, Common, named, print_json, write};
+use crate::common::{CliError, CliObserver, Common, check_cancelled, named, print_json, write};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -23,9 +23,10 @@ pub struct Args {
     model: Option<ModelKind>,
     #[arg(long, default_value_t = 5)]
     epochs: usize,
-    /// weight, neuron, or both.
+    /// weight, neuron, or both (comma-separated).
     #[arg(long, value_delimiter = ',', value_parser = named::<Method>, default_values = ["weight", "neuron"])]
     methods: Vec<Method>,
+    /// Percents to remove, 0 to 100, comma-separated.
     #[arg(long, value_delimiter = ',', allow_negative_numbers = true, default_values = ["0", "25", "50", "60", "70", "80", "90", "95", "97", "99"])]
     sparsities: Vec<Sparsity>,
     #[command(flatten)]
@@ -66,6 +67,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
     if report.cancelled {
         return Err(CliError::Cancelled);
     }
+    check_cancelled()?;
     let title = format!(
         "{} — {} pruning sweep{}",
         weights.arch.describe(),

@@ -9,7 +9,7 @@ use prunelab::model::{Arch, ModelKind};
 use prunelab::train::{self, Recipe, TrainOutcome};
 use serde::Serialize;
 
-use crate::common::{CliError, CliObserver, Common, named, print_eval, print_json, strip};
+use crate::common::{CliError, CliObserver, Common, check_cancelled, name_of, named, print_eval, print_json, strip};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -66,14 +66,15 @@ pub fn run(a: Args) -> Result<(), CliError> {
     let out = a.out.unwrap_or_else(|| PathBuf::from(format!("out/{}.plab", a.model)));
     if !a.common.json {
         println!(
-            "training {} ({} parameters) on {} images, {} epochs, batch {}, lr {}, recipe {:?}, device {}",
-            arch.describe(), arch.num_params(), train_set.len(), cfg.epochs, cfg.batch_size, cfg.lr, a.recipe, a.common.device
+            "training {} ({} parameters) on {} images, {} epochs, batch {}, lr {}, recipe {}, device {}",
+            arch.describe(), arch.num_params(), train_set.len(), cfg.epochs, cfg.batch_size, cfg.lr, name_of(&a.recipe), a.common.device
         );
     }
     let mut obs = CliObserver::new(a.common.json);
     let (model, mut outcome) = block_on(train::train(&arch, cfg, &train_set, Some(&val), Some(&data.test), &device, &mut obs))?;
     obs.finish();
     let model = model.ok_or(CliError::Cancelled)?;
+    check_cancelled()?;
     let test = outcome.evaluation.as_ref().map(strip).expect("evaluated on the test set");
     let meta = serde_json::json!({
         "recipe": a.recipe, "config": outcome.config, "train_images": outcome.train_images,
