@@ -124,8 +124,8 @@ fn a_sigint_cancels_a_sweep_and_writes_nothing() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Loading the data takes about a second; by 4 s the first point is fine-tuning.
-    std::thread::sleep(std::time::Duration::from_secs(4));
+    // Loading the data takes about a second; by 3 s the first point is fine-tuning.
+    std::thread::sleep(std::time::Duration::from_secs(3));
     let killed = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(killed.success());
     let done = child.wait_with_output().unwrap();
@@ -136,6 +136,50 @@ fn a_sigint_cancels_a_sweep_and_writes_nothing() {
         assert!(!out.join(f).exists(), "{f} was written");
     }
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// `prune --json` prints a PruneReport as the engine serializes it (the Lab's result, field for
+/// field), plus `dense_accuracy` and `compact`; never the old hand-made names for the same facts.
+#[test]
+fn prune_json_has_the_prune_report_fields() {
+    use prunelab::data::{Dataset, IMAGE_PIXELS};
+    use prunelab::prune::{Method, PruneReport, PruneSpec, Scope, Sparsity, Variant, measure_compaction, prune};
+    use std::collections::BTreeSet;
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let data = root.join("www/data");
+    if !data.join("t10k-images-idx3-ubyte.gz").exists() {
+        eprintln!("skipped: no Fashion-MNIST in {} (bash scripts/setup-data.sh)", data.display());
+        return;
+    }
+    let model = root.join("www/models/default.plab");
+    let out = Command::new(env!("CARGO_BIN_EXE_prunelab"))
+        .args(["prune", "--model-file", model.to_str().unwrap(), "--method", "weight", "--sparsity", "90", "--json", "--data", data.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let cli: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON value");
+    let keys = |v: &serde_json::Value| v.as_object().expect("an object").keys().cloned().collect::<BTreeSet<_>>();
+    let cli_keys = keys(&cli);
+
+    // The same types from the library, on a tiny model and two blank images.
+    let device = Device::flex();
+    let w = block_on(Arch::Mlp { hidden: vec![4] }.init(&device).to_weights()).unwrap();
+    let spec = PruneSpec { method: Method::Weight, sparsity: Sparsity::new(50.0).unwrap(), scope: Scope::Global, connected: false, variant: Variant::Full };
+    let p = prune(&w, spec);
+    let test = Dataset::new(vec![0; 2 * IMAGE_PIXELS], vec![0, 1]).unwrap();
+    let report = serde_json::to_value(block_on(PruneReport::new(&p, Some(&test), &device)).unwrap()).unwrap();
+    let (_, compact) = block_on(measure_compaction(&p.weights, &test, 1, &device, async || {})).unwrap();
+    let missing: Vec<_> = keys(&report).difference(&cli_keys).cloned().collect();
+    assert!(missing.is_empty(), "PruneReport fields missing from prune --json: {missing:?} (has {cli_keys:?})");
+    assert_eq!(keys(&cli["compact"]), keys(&serde_json::to_value(compact).unwrap()));
+    assert_eq!(keys(&cli["sparse_sizes"]), keys(&report["sparse_sizes"]));
+    assert!(cli["dense_accuracy"].as_f64().is_some_and(|a| a > 0.8), "{}", cli["dense_accuracy"]);
+    for old in ["params", "removed_by_mask"] {
+        assert!(!cli_keys.contains(old), "prune --json still has `{old}`");
+    }
+    assert_eq!(cli["spec"]["method"], "weight");
+    assert_eq!(cli["total_params"], 2_388_710);
 }
 
 /// Values are spelt as in the JSON and TypeScript types; others are refused with the choices.
