@@ -56,8 +56,10 @@ async function until(page, fn, timeout, what, arg = null) {
     await page.waitForFunction(fn, arg, { timeout, polling: 250 });
   } catch {
     const s = await page.evaluate(() => window.pruneLab?.state).catch(() => null);
-    const errors = s ? ['header', 'data', 'train', 'prune', 'draw'].map((p) => s[p]?.error).filter(Boolean) : [];
-    throw new Error(`timed out after ${timeout / 1000} s waiting for ${what}${errors.length ? `; page errors: ${errors.join(' | ')}` : ''}`);
+    const errors = s ? ['header', 'data', 'train', 'prune', 'draw'].map((p) => s[p]?.error && `${p}: ${s[p].errorKind} ${s[p].error}`).filter(Boolean) : [];
+    const status = await page.textContent('#status').catch(() => '');
+    const where = s ? `busy ${s.busy}, data ${s.data.status}, train ${s.train.status}, prune ${s.prune.status}; "${status}"` : 'no state';
+    throw new Error(`timed out after ${timeout / 1000} s waiting for ${what} (${where})${errors.length ? `; page errors: ${errors.join(' | ')}` : ''}`);
   }
 }
 
@@ -294,7 +296,13 @@ try {
     const bad = await context.newPage();
     bad.on('pageerror', (e) => pageErrors.push(e.message));
     const FILE = 't10k-labels-idx1-ubyte';
-    await bad.route(`**/data/${FILE}.gz`, (route) => route.fulfill({ status: 404, body: 'not here' }));
+    // One route for both stages: unroute then route again let the worker's request through
+    // now and then (interception is switched off and on in between).
+    let serve = 'missing';
+    const corrupt = Buffer.from('this is not a gzip file, nor an IDX file; '.repeat(40));
+    await bad.route(`**/data/${FILE}.gz`, (route) =>
+      route.fulfill(serve === 'missing' ? { status: 404, body: 'not here' } : { status: 200, contentType: 'application/gzip', body: corrupt }),
+    );
     await bad.goto(`${base}/?backend=cpu`);
     await until(bad, () => window.pruneLab?.state.data.status === 'error', 3 * MIN, 'the download error');
     let s = await state(bad);
@@ -302,10 +310,7 @@ try {
     assert(s.data.errorKind === 'download' && s.data.errorFile === FILE, `expected a download error for ${FILE}, got ${s.data.errorKind} for ${s.data.errorFile}: ${text}`);
     assert(text.includes(`data/${FILE}.gz is missing (HTTP 404)`) && text.includes('bash scripts/setup-data.sh'), `the error does not name the file and the fix: ${text}`);
 
-    await bad.unroute(`**/data/${FILE}.gz`);
-    await bad.route(`**/data/${FILE}.gz`, (route) =>
-      route.fulfill({ status: 200, contentType: 'application/gzip', body: Buffer.from('this is not a gzip file, nor an IDX file; '.repeat(40)) }),
-    );
+    serve = 'corrupt';
     await bad.click('#data-retry');
     await until(bad, () => window.pruneLab.state.data.status === 'error' && window.pruneLab.state.data.errorKind !== 'download', 3 * MIN, 'the data error');
     s = await state(bad);
