@@ -5,7 +5,10 @@
 //! the backend at run time through [`burn::tensor::Device`]. The CLI (`src/bin/prunelab.rs`) and
 //! the browser face (`web`) are thin layers on it.
 
+pub mod augment;
+pub mod confidence;
 pub mod data;
+pub mod drawing;
 pub mod model;
 pub mod prune;
 pub mod sweep;

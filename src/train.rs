@@ -14,6 +14,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
+use crate::augment::Augment;
 use crate::data::{Batch, Dataset, IMAGE_PIXELS, NUM_CLASSES, shuffled_indices};
 use crate::model::{Arch, DeviceMask, Mask, Model, ModelKind, Weights};
 
@@ -60,6 +61,10 @@ pub struct TrainConfig {
     /// Reshuffle the training set every epoch (with `seed + epoch`).
     pub shuffle: bool,
     pub seed: u64,
+    /// Train on label-preserving variations of the images ([`Augment::default`]): mirrored,
+    /// moved, re-shaded, as silhouettes and outlines, so the model also reads drawings.
+    #[serde(default)]
+    pub augment: bool,
 }
 
 /// Named training presets.
@@ -87,6 +92,7 @@ impl Recipe {
                 schedule: Schedule::Constant,
                 shuffle: true,
                 seed: 42,
+                augment: false,
             },
             Recipe::Default => TrainConfig {
                 epochs,
@@ -97,6 +103,7 @@ impl Recipe {
                 schedule: Schedule::Cosine { warmup: 0.02 },
                 shuffle: true,
                 seed: 42,
+                augment: false,
             },
         }
     }
@@ -288,8 +295,8 @@ pub async fn logits(model: &Model, data: &Dataset, device: &Device) -> Result<Ve
     Ok(out)
 }
 
-/// Class probabilities of one 28×28 image given as 784 values in [0, 1] (0 = black background).
-pub async fn classify(model: &Model, pixels: &[f32], device: &Device) -> Result<Vec<f32>, TrainError> {
+/// The 10 logits of one 28×28 image given as 784 values in [0, 1] (0 = black background).
+pub async fn logits_of(model: &Model, pixels: &[f32], device: &Device) -> Result<Vec<f32>, TrainError> {
     if pixels.len() != IMAGE_PIXELS {
         return Err(TrainError::BadImage(format!("{} values", pixels.len())));
     }
@@ -297,9 +304,9 @@ pub async fn classify(model: &Model, pixels: &[f32], device: &Device) -> Result<
         return Err(TrainError::BadImage(format!("a value of {v}")));
     }
     let plain = device.clone().without_autodiff();
-    let logits = read_f32(model.valid().forward(crate::model::image_tensor(pixels, &plain))).await?;
-    Ok(softmax(&logits))
+    read_f32(model.valid().forward(crate::model::image_tensor(pixels, &plain))).await
 }
+
 
 /// Index of the largest value (the first on ties).
 pub fn argmax(row: &[f32]) -> usize {
@@ -383,6 +390,11 @@ impl Trainer {
                 self.set_mask(&mask);
             }
             let lr = cfg.schedule.lr(cfg.lr, self.step, self.total_steps);
+            let mut batch = batch;
+            if cfg.augment {
+                // Its own stream per batch, so a run is the same however it is split.
+                Augment::default().batch(&mut batch.images, cfg.seed ^ (self.step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            }
             let (x, y) = batch_tensors(&batch, &self.device);
             let model = self.model.take().expect("trainer holds a model");
             let logits = model.forward(x);

@@ -6,6 +6,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Float32Array, Object, Reflect, Uint8Array};
+use prunelab::drawing::{Drawing, Stroke};
 use prunelab::model::file;
 use prunelab::web::Lab;
 use wasm_bindgen::{JsCast, JsValue};
@@ -54,6 +55,11 @@ async fn err(p: js_sys::Promise) -> (String, String) {
 /// The same for a synchronous call that threw.
 fn thrown<T: std::fmt::Debug>(r: Result<T, prunelab::web::LabError>) -> (String, String) {
     kind_and_message(&r.expect_err("expected an error").into())
+}
+
+/// A verdict's probabilities.
+fn probabilities(verdict: &JsValue) -> Vec<f32> {
+    js_sys::Array::from(&field(verdict, "probabilities")).iter().map(|v| v.as_f64().unwrap() as f32).collect()
 }
 
 fn kind_and_message(e: &JsValue) -> (String, String) {
@@ -136,12 +142,28 @@ async fn workflow(backend: &str, train_limit: usize) {
         assert!(accuracy > 0.4, "accuracy {accuracy} after 3 epochs of {train_limit} images");
     }
 
-    // Classification: 10 probabilities summing to 1; a 100-pixel image is refused.
-    let probs: Vec<f32> = Float32Array::from(ok(lab.classify(image(&lab, 0).into())).await).to_vec();
+    // Classification: a verdict with 10 probabilities summing to 1, its class the most
+    // probable; a 100-pixel image is refused.
+    let verdict = ok(lab.classify(image(&lab, 0).into())).await;
+    let probs = probabilities(&verdict);
     assert_eq!(probs.len(), 10);
     assert!((probs.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+    assert_eq!(num(&verdict, "class") as usize, prunelab::train::argmax(&probs));
+    assert!(["sure", "low_confidence", "unfamiliar"].contains(&field(&verdict, "certainty").as_string().unwrap().as_str()));
     let (kind, m) = err(lab.classify(Float32Array::new_with_length(100).into())).await;
     assert!(kind == "bad_image" && m.contains("784"), "{kind}: {m}");
+
+    // Drawings: the Lab's conversion is the engine's, and a broken drawing is refused by kind.
+    let drawing = Drawing { side: 280, strokes: vec![Stroke { size: 18.0, points: vec![[60.0, 60.0], [200.0, 80.0], [150.0, 220.0]] }] };
+    let js_drawing = serde_wasm_bindgen::to_value(&drawing).unwrap();
+    let input = Uint8Array::from(Lab::drawing_input(js_drawing.clone()).unwrap()).to_vec();
+    assert_eq!(input, drawing.to_input().unwrap().to_vec());
+    let judged = ok(lab.classify_drawing(js_drawing)).await;
+    assert_eq!(Uint8Array::from(field(&judged, "input")).to_vec(), input);
+    assert_eq!(probabilities(&field(&judged, "verdict")).len(), 10);
+    assert!(ok(lab.classify_drawing(obj(&[("side", 280.into()), ("strokes", js_sys::Array::new().into())]))).await.is_undefined());
+    let (kind, m) = err(lab.classify_drawing(obj(&[("side", 280.into()), ("strokes", "lines".into())]))).await;
+    assert!(kind == "bad_drawing", "{kind}: {m}");
 
     // Bad sparsities, each named; the lab stays usable.
     for k in [150.0, f64::NAN, -1.0] {
@@ -207,11 +229,11 @@ async fn workflow(backend: &str, train_limit: usize) {
 
     // Export and import give the same model and predictions; a malformed file is refused.
     let bytes = lab.export_model(None).unwrap();
-    let before = Float32Array::from(ok(lab.classify(image(&lab, 1).into())).await).to_vec();
+    let before = probabilities(&ok(lab.classify(image(&lab, 1).into())).await);
     let other = self::lab(backend).await;
     other.import_model(&bytes).unwrap();
     assert_eq!(file::decode(&other.export_model(None).unwrap()).unwrap().weights, file::decode(&bytes).unwrap().weights);
-    let after = Float32Array::from(ok(other.classify(image(&lab, 1).into())).await).to_vec();
+    let after = probabilities(&ok(other.classify(image(&lab, 1).into())).await);
     for (a, b) in before.iter().zip(&after) {
         assert!((a - b).abs() < 1e-5, "{before:?} vs {after:?}");
     }

@@ -12,6 +12,7 @@ export const METHODS = {
   loadData: { worker: true }, //     ({base?: 'data/'}, onProgress?) → DatasetInfo
   // Static:
   classNames: { static: true },
+  drawingInput: { static: true },
   reportNumbers: { static: true },
   // Lab methods:
   backend: {},
@@ -27,6 +28,7 @@ export const METHODS = {
   reset: { changesModel: true },
   compact: { changesModel: true },
   classify: {},
+  classifyDrawing: {},
   testImage: {},
   testLabels: {},
   sampleImages: {},

@@ -1,7 +1,7 @@
-// The drawing pad (pointer events: mouse, touch, pen) and the image helpers: turning a drawing
-// into the 28×28 input the network expects, the way Fashion-MNIST was made (light garment on a
-// dark background, cropped to its bounding box, longest side scaled to 28, centred), and
-// painting 28×28 byte images on canvases.
+// The drawing pad (pointer events: mouse, touch, pen) and painting 28×28 images on canvases.
+// The pad only records strokes ({side, strokes: [{size, points}]}, the format of drawings/);
+// turning them into the network's 28×28 input is the engine's (Lab.drawingInput), so the page,
+// the CLI and the tests see the same pixels.
 
 export const SIDE = 28;
 
@@ -26,56 +26,6 @@ export function imageCanvas(values, offset = 0, label = '') {
   c.setAttribute('role', 'img');
   if (label) c.setAttribute('aria-label', label);
   return c;
-}
-
-/**
- * The 28×28 input (Float32Array of 784 values in [0, 1]) for a grey source canvas, or null
- * when it is blank.
- */
-export function toInput(source) {
-  const { width: w, height: h } = source;
-  const px = source.getContext('2d').getImageData(0, 0, w, h).data;
-  let [x0, y0, x1, y1] = [w, h, -1, -1];
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      if (px[(y * w + x) * 4] > 24) {
-        if (x < x0) x0 = x;
-        if (x > x1) x1 = x;
-        if (y < y0) y0 = y;
-        if (y > y1) y1 = y;
-      }
-    }
-  }
-  if (x1 < 0) return null;
-  const bw = x1 - x0 + 1;
-  const bh = y1 - y0 + 1;
-  const scale = SIDE / Math.max(bw, bh);
-  const dw = Math.max(1, bw * scale);
-  const dh = Math.max(1, bh * scale);
-  // Halve in steps first: one big smoothed downscale skips pixels and thins the strokes.
-  let src = source;
-  let [sx, sy, sw, sh] = [x0, y0, bw, bh];
-  while (sw / 2 >= dw && sh / 2 >= dh) {
-    const half = document.createElement('canvas');
-    half.width = Math.ceil(sw / 2);
-    half.height = Math.ceil(sh / 2);
-    const hc = half.getContext('2d');
-    hc.imageSmoothingQuality = 'high';
-    hc.drawImage(src, sx, sy, sw, sh, 0, 0, half.width, half.height);
-    [src, sx, sy, sw, sh] = [half, 0, 0, half.width, half.height];
-  }
-  const out = document.createElement('canvas');
-  out.width = SIDE;
-  out.height = SIDE;
-  const ctx = out.getContext('2d');
-  ctx.fillStyle = '#000';
-  ctx.fillRect(0, 0, SIDE, SIDE);
-  ctx.imageSmoothingQuality = 'high';
-  ctx.drawImage(src, sx, sy, sw, sh, (SIDE - dw) / 2, (SIDE - dh) / 2, dw, dh);
-  const small = ctx.getImageData(0, 0, SIDE, SIDE).data;
-  const input = new Float32Array(SIDE * SIDE);
-  for (let i = 0; i < input.length; i++) input[i] = small[i * 4] / 255;
-  return input;
 }
 
 /**
@@ -158,10 +108,24 @@ export class DrawPad {
     return !this.image && this.strokes.length === 0;
   }
 
-  /** What the network sees: Float32Array(784) in [0, 1], or null for an empty pad. */
-  input() {
-    if (this.image) return Float32Array.from(this.image, (v) => v / 255);
-    return this.strokes.length ? toInput(this.canvas) : null;
+  /** The test image on the pad as Float32Array(784) in [0, 1], or null when it shows strokes. */
+  imageInput() {
+    return this.image ? Float32Array.from(this.image, (v) => v / 255) : null;
+  }
+
+  /** The strokes as a Drawing (the engine's type), or null when the pad shows none. */
+  drawing() {
+    if (this.image || !this.strokes.length) return null;
+    return { side: this.canvas.width, strokes: this.strokes.map((s) => ({ size: s.size, points: s.points.map(([x, y]) => [x, y]) })) };
+  }
+
+  /** Shows a recorded drawing ({side, strokes}), scaled to this pad. */
+  showDrawing({ side, strokes }) {
+    const k = this.canvas.width / side;
+    this.image = null;
+    this.strokes = strokes.map((s) => ({ size: s.size * k, points: s.points.map(([x, y]) => [x * k, y * k]) }));
+    this.render();
+    this.onChange('drawing');
   }
 
   render() {

@@ -25,6 +25,8 @@ pub enum LabError {
     Busy(&'static str),
     #[error("invalid options: {0}")]
     Options(String),
+    #[error("this drawing cannot be read: {0}")]
+    BadDrawing(String),
     #[error("WebGPU is not available: {0}")]
     NoWebGpu(String),
     #[error("{0} was cancelled; nothing changed")]
@@ -52,6 +54,7 @@ impl LabError {
             LabError::NotPruned(_) => "not_pruned",
             LabError::Busy(_) => "busy",
             LabError::Options(_) => "options",
+            LabError::BadDrawing(_) => "bad_drawing",
             LabError::NoWebGpu(_) => "no_webgpu",
             LabError::Cancelled(_) => "cancelled",
             LabError::Js(_) => "internal",

@@ -28,7 +28,9 @@ use js::{Callback, promise, required, to_js, yield_now};
 use session::{Inner, WebObserver};
 use types::*;
 
-use crate::data::{CLASS_NAMES, Dataset, FashionMnist, IMAGE_PIXELS};
+use crate::confidence::{self, Calibration};
+use crate::data::{CLASS_NAMES, Dataset, FashionMnist, IMAGE_PIXELS, to_unit_floats};
+use crate::drawing::Drawing;
 use crate::model::file::{self, Precision};
 use crate::model::{Arch, Model};
 use crate::prune::finetune::{finetune, finetune_config};
@@ -103,13 +105,19 @@ impl Lab {
             let _busy = inner.begin("training")?;
             let o: TrainOptions = required(options, "training options (at least the model: \"mlp\" or \"cnn\")")?;
             let data = inner.data()?;
-            let cfg = o.recipe.unwrap_or(Recipe::Default).config(o.model, o.epochs.unwrap_or(1)).with(o.lr, o.batch_size, o.seed);
-            let train_set = first(&data.train, o.limit)?;
+            let mut cfg = o.recipe.unwrap_or(Recipe::Default).config(o.model, o.epochs.unwrap_or(1)).with(o.lr, o.batch_size, o.seed);
+            cfg.augment = o.augment.unwrap_or(false);
+            let (held_out, rest) = data.train.split_at(o.validation.unwrap_or(0).min(data.train.len()));
+            let train_set = first(&rest, o.limit)?;
             let mut obs = WebObserver::new(&inner, Callback::new(on_progress));
             let test = o.evaluate.unwrap_or(true).then_some(&data.test);
             let (model, outcome) = train::train(&Arch::report(o.model), cfg, &train_set, None, test, &inner.device, &mut obs).await?;
             if let Some(model) = model {
-                inner.set_dense(model.to_weights().await?, model);
+                let calibration = match held_out.is_empty() {
+                    true => Calibration::default(),
+                    false => confidence::calibrate(&model, &held_out, &inner.device).await?.calibration,
+                };
+                inner.set_dense(model.to_weights().await?, model, calibration);
             }
             to_js(&outcome)
         })
@@ -231,19 +239,40 @@ impl Lab {
         })
     }
 
-    /// The 10 class probabilities of a 28×28 image: 784 values in [0, 1], light garment on a
-    /// dark background, row by row. Works while other calls run.
-    #[wasm_bindgen(unchecked_return_type = "Promise<Float32Array>")]
+    /// The verdict on a 28×28 image (784 values in [0, 1], light garment on a dark background,
+    /// row by row): calibrated probabilities, the class, and whether the model is sure. Works
+    /// while other calls run.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Verdict>")]
     pub fn classify(&self, #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] pixels: JsValue) -> Promise {
         let inner = self.inner.clone();
         promise(async move {
             if !(pixels.is_instance_of::<Float32Array>() || js_sys::Array::is_array(&pixels)) {
                 return Err(TrainError::BadImage("not an array of numbers".into()).into());
             }
-            let px = Float32Array::new(&pixels).to_vec();
-            let model = inner.model("classifying")?;
-            let probs = train::classify(&model, &px, &inner.device).await?;
-            Ok(Float32Array::from(probs.as_slice()).into())
+            to_js(&inner.verdict(&Float32Array::new(&pixels).to_vec()).await?)
+        })
+    }
+
+    /// What the network sees for a drawing (the pad's strokes): 784 bytes, or `undefined` for
+    /// an empty drawing. The same conversion as the CLI's `eval --drawings`.
+    #[wasm_bindgen(js_name = drawingInput, unchecked_return_type = "Uint8Array | undefined")]
+    pub fn drawing_input(#[wasm_bindgen(unchecked_param_type = "Drawing")] drawing: JsValue) -> JsResult {
+        Ok(match read_drawing(drawing)?.to_input() {
+            Some(input) => js_sys::Uint8Array::from(input.as_slice()).into(),
+            None => JsValue::UNDEFINED,
+        })
+    }
+
+    /// Converts a drawing and classifies it: `undefined` for an empty drawing.
+    #[wasm_bindgen(js_name = classifyDrawing, unchecked_return_type = "Promise<DrawingVerdict | undefined>")]
+    pub fn classify_drawing(&self, #[wasm_bindgen(unchecked_param_type = "Drawing")] drawing: JsValue) -> Promise {
+        let inner = self.inner.clone();
+        promise(async move {
+            let Some(input) = read_drawing(drawing)?.to_input() else {
+                return Ok(JsValue::UNDEFINED);
+            };
+            let verdict = inner.verdict(&to_unit_floats(&input)).await?;
+            to_js(&DrawingVerdict { input: input.to_vec(), verdict })
         })
     }
 
@@ -299,7 +328,8 @@ impl Lab {
             (None, Some(d)) => d.as_ref().clone(),
             (None, None) => return Err(LabError::NoModel("exporting")),
         };
-        let meta = serde_json::json!({"pruned": s.pruning.as_ref().map(|p| p.spec), "exported_by": "prunelab web"});
+        let calibration = (s.calibration.images > 0).then_some(s.calibration);
+        let meta = serde_json::json!({"pruned": s.pruning.as_ref().map(|p| p.spec), "calibration": calibration, "exported_by": "prunelab web"});
         Ok(file::encode(&weights, &meta, if f16 == Some(true) { Precision::F16 } else { Precision::F32 }))
     }
 
@@ -309,7 +339,7 @@ impl Lab {
         let _busy = self.inner.begin("importing a model")?;
         let f = file::decode(bytes)?;
         let model = Model::from_weights(&f.weights, &self.inner.device)?;
-        self.inner.set_dense(f.weights, model);
+        self.inner.set_dense(f.weights, model, Calibration::from_meta(&f.meta));
         let mut info = self.inner.info().model.expect("a model was just set");
         info.meta = f.meta;
         to_js(&info)
@@ -361,6 +391,13 @@ impl Lab {
             to_js(&report)
         })
     }
+}
+
+/// A drawing from JavaScript, checked.
+fn read_drawing(value: JsValue) -> Result<Drawing, LabError> {
+    let drawing: Drawing = required(value, "a drawing ({ side, strokes })").map_err(|e| LabError::BadDrawing(e.to_string()))?;
+    drawing.validate().map_err(LabError::BadDrawing)?;
+    Ok(drawing)
 }
 
 /// The first `limit` items of `data` (all of it without a limit), borrowed when possible.

@@ -11,17 +11,20 @@ use web_time::{Duration, Instant};
 use super::backend::BackendInfo;
 use super::js::{Callback, LabError, yield_now};
 use super::types::{DatasetInfo, LabInfo, ModelInfo};
+use crate::confidence::{Calibration, Verdict};
 use crate::data::FashionMnist;
 use crate::model::file::{Snapshot, decode_snapshot, encode_snapshot};
 use crate::model::{Model, Weights};
 use crate::prune::{Gradual, PruneSpec, Pruning, compact};
-use crate::train::{BatchProgress, EpochSummary, Observer};
+use crate::train::{self, BatchProgress, EpochSummary, Observer};
 
 #[derive(Default)]
 pub struct State {
     pub data: Option<Rc<FashionMnist>>,
     /// The trained or imported weights: what pruning starts from and `reset` returns to.
     pub dense: Option<Rc<Weights>>,
+    /// How to read the dense model's logits; pruning keeps it (README, drawings).
+    pub calibration: Calibration,
     /// The current pruning of `dense`, if any.
     pub pruning: Option<Rc<Pruning>>,
     /// Whether the network in use is the pruning compacted.
@@ -45,6 +48,13 @@ impl Drop for BusyGuard<'_> {
     fn drop(&mut self) {
         self.0.busy.set(None);
     }
+}
+
+/// What a snapshot records beside its weights and mask.
+#[derive(Serialize, Deserialize)]
+struct SnapshotMeta {
+    pruning: Option<PruningMeta>,
+    calibration: Calibration,
 }
 
 /// The parts of a [`Pruning`] a snapshot records beside its weights and mask.
@@ -90,9 +100,10 @@ impl Inner {
     }
 
     /// Makes `weights` the dense model, unpruned.
-    pub fn set_dense(&self, weights: Weights, model: Model) {
+    pub fn set_dense(&self, weights: Weights, model: Model, calibration: Calibration) {
         let mut s = self.state.borrow_mut();
         s.dense = Some(Rc::new(weights));
+        s.calibration = calibration;
         s.pruning = None;
         s.compacted = false;
         s.model = Some(Rc::new(model));
@@ -117,10 +128,22 @@ impl Inner {
         Ok(())
     }
 
+    /// The verdict of the network in use on 784 values in [0, 1], read through the dense
+    /// model's calibration.
+    pub async fn verdict(&self, pixels: &[f32]) -> Result<Verdict, LabError> {
+        let model = self.model("classifying")?;
+        let calibration = self.state.borrow().calibration;
+        Ok(calibration.verdict(&train::logits_of(&model, pixels, &self.device).await?))
+    }
+
     /// Back to the dense model.
     pub fn reset(&self) -> Result<(), LabError> {
         let dense = self.dense("resetting")?;
-        self.set_dense(dense.as_ref().clone(), Model::from_weights(&dense, &self.device)?);
+        let model = Model::from_weights(&dense, &self.device)?;
+        let mut s = self.state.borrow_mut();
+        s.pruning = None;
+        s.compacted = false;
+        s.model = Some(Rc::new(model));
         Ok(())
     }
 
@@ -133,6 +156,7 @@ impl Inner {
             nonzero_params: s.pruning.as_ref().map_or_else(|| d.count_nonzero(), |p| p.weights.count_nonzero()),
             pruned: s.pruning.as_ref().map(|p| p.spec),
             finetune_epochs: s.pruning.as_ref().map_or(0, |p| p.finetune_epochs),
+            calibration: s.calibration,
             meta: serde_json::Value::Null,
         });
         LabInfo {
@@ -148,31 +172,34 @@ impl Inner {
     pub fn save(&self) -> Result<Vec<u8>, LabError> {
         let s = self.state.borrow();
         let dense = s.dense.as_ref().ok_or(LabError::NoModel("saving the lab's state"))?;
-        let (pruned, meta) = match &s.pruning {
-            Some(p) => {
-                let meta = PruningMeta { spec: p.spec, finetune_epochs: p.finetune_epochs, gradual: p.gradual, prune_ms: p.prune_ms, finetune_ms: p.finetune_ms, compacted: s.compacted };
-                (Some((p.weights.clone(), p.mask.clone())), serde_json::to_value(meta).expect("plain data"))
-            }
-            None => (None, serde_json::Value::Null),
-        };
+        let pruning = s.pruning.as_ref().map(|p| PruningMeta {
+            spec: p.spec,
+            finetune_epochs: p.finetune_epochs,
+            gradual: p.gradual,
+            prune_ms: p.prune_ms,
+            finetune_ms: p.finetune_ms,
+            compacted: s.compacted,
+        });
+        let pruned = s.pruning.as_ref().map(|p| (p.weights.clone(), p.mask.clone()));
+        let meta = serde_json::to_value(SnapshotMeta { pruning, calibration: s.calibration }).expect("plain data");
         Ok(encode_snapshot(&Snapshot { dense: dense.as_ref().clone(), pruned, meta }))
     }
 
     /// Restores what [`Inner::save`] wrote; nothing changes when the bytes are refused.
     pub fn restore(&self, bytes: &[u8]) -> Result<(), LabError> {
         let snap = decode_snapshot(bytes)?;
-        let pruning = match snap.pruned {
-            Some((weights, mask)) => {
-                let m: PruningMeta = serde_json::from_value(snap.meta).map_err(|e| LabError::Options(format!("lab snapshot: {e}")))?;
-                mask.check(&snap.dense)?;
+        let meta: SnapshotMeta = serde_json::from_value(snap.meta).map_err(|e| LabError::Options(format!("lab snapshot: {e}")))?;
+        let pruning = match (snap.pruned, meta.pruning) {
+            (None, _) => None,
+            (Some(_), None) => return Err(LabError::Options("lab snapshot: pruned weights without their pruning".into())),
+            (Some((weights, mask)), Some(m)) => {
                 let p = Pruning { spec: m.spec, weights, mask, finetune_epochs: m.finetune_epochs, gradual: m.gradual, prune_ms: m.prune_ms, finetune_ms: m.finetune_ms };
                 Some((p, m.compacted))
             }
-            None => None,
         };
         let dense_model = Model::from_weights(&snap.dense, &self.device)?;
         let small = pruning.as_ref().filter(|(_, c)| *c).map(|(p, _)| compact(&p.weights).weights);
-        self.set_dense(snap.dense, dense_model);
+        self.set_dense(snap.dense, dense_model, meta.calibration);
         if let Some((p, _)) = pruning {
             self.set_pruning(p)?;
         }

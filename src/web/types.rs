@@ -7,6 +7,7 @@ use tsify::Tsify;
 use wasm_bindgen::prelude::*;
 
 use super::backend::{BackendChoice, BackendInfo};
+use crate::confidence::{Calibration, Verdict};
 use crate::model::ModelKind;
 use crate::prune::{Method, PruneSpec, Scope, Variant};
 use crate::train::Recipe;
@@ -63,6 +64,12 @@ pub struct TrainOptions {
     /// Evaluate on the test set afterwards (default true; a benchmark may skip it).
     #[tsify(optional)]
     pub evaluate: Option<bool>,
+    /// Train on augmented images too (mirrored, moved, silhouettes…), so drawings read right.
+    #[tsify(optional)]
+    pub augment: Option<bool>,
+    /// Hold out the first N training images and calibrate the model's confidence on them.
+    #[tsify(optional)]
+    pub validation: Option<usize>,
 }
 
 #[derive(Deserialize, Default, Tsify)]
@@ -122,6 +129,8 @@ pub struct ModelInfo {
     pub nonzero_params: usize,
     pub pruned: Option<PruneSpec>,
     pub finetune_epochs: usize,
+    /// How the pad reads this model's logits (fitted when `calibration.images` > 0).
+    pub calibration: Calibration,
     #[tsify(type = "unknown")]
     pub meta: serde_json::Value,
 }
@@ -167,6 +176,16 @@ pub struct SampleImages {
     #[serde(with = "serde_bytes")]
     #[tsify(type = "Uint8Array")]
     pub pixels: Vec<u8>,
+}
+
+/// What the network sees for a drawing, and what the pad says about it.
+#[derive(Serialize, Tsify)]
+pub struct DrawingVerdict {
+    /// The 28×28 input, 784 bytes (0 = background).
+    #[serde(with = "serde_bytes")]
+    #[tsify(type = "Uint8Array")]
+    pub input: Vec<u8>,
+    pub verdict: Verdict,
 }
 
 /// A test image the model in use gets wrong.

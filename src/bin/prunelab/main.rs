@@ -24,9 +24,11 @@ fn main() -> std::process::ExitCode {
     }
 
     common::install_ctrlc();
+    common::flush_subnormals();
     let result = match Cli::parse().command {
         Command::Train(a) => cmd::train::run(a),
         Command::Eval(a) => cmd::eval::run(a),
+        Command::Calibrate(a) => cmd::calibrate::run(a),
         Command::Prune(a) => cmd::prune::run(a),
         Command::Sweep(a) => cmd::sweep::run(a),
         Command::Bench(a) => cmd::bench::run(a),

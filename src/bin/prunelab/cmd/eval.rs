@@ -1,20 +1,26 @@
-//! `prunelab eval`: a saved model on the test set.
+//! `prunelab eval`: a saved model on the test set, or on a drawings file.
 
 use std::path::PathBuf;
 
 use prunelab::block_on;
-use prunelab::data::Dataset;
+use prunelab::confidence::{self, CONFIDENT, Calibration, DrawingsReport};
+use prunelab::data::{CLASS_NAMES, Dataset};
+use prunelab::drawing::{DrawingSet, Split};
 use prunelab::model::Model;
 use prunelab::model::file::ModelFile;
 use prunelab::train::{self, Evaluation};
 use serde::Serialize;
 
-use crate::common::{CliError, Common, print_eval, print_json, strip};
+use crate::common::{CliError, Common, print_classes, print_eval, print_json, read, strip};
 
 #[derive(clap::Args)]
 pub struct Args {
     #[arg(long)]
     model_file: PathBuf,
+    /// Evaluate on a drawings file (for example drawings/generated.json) instead of the test
+    /// set: each split, then all of it.
+    #[arg(long)]
+    drawings: Option<PathBuf>,
     #[command(flatten)]
     common: Common,
 }
@@ -25,7 +31,11 @@ struct Output<'a> {
     arch: String,
     params: usize,
     nonzero_params: usize,
-    evaluation: Evaluation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evaluation: Option<Evaluation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    drawings: Option<Vec<DrawingsReport>>,
+    calibration: Calibration,
     meta: &'a serde_json::Value,
 }
 
@@ -33,14 +43,68 @@ pub fn run(a: Args) -> Result<(), CliError> {
     let device = a.common.device()?;
     let file = ModelFile::load(&a.model_file)?;
     let model = Model::from_weights(&file.weights, &device)?;
-    let test = Dataset::load_split(&a.common.data, false)?;
-    let eval = block_on(train::evaluate(&model, &test, 1000, &device))?;
+    let calibration = Calibration::from_meta(&file.meta);
     let w = &file.weights;
+    let mut out = Output {
+        model_file: &a.model_file,
+        arch: w.arch.describe(),
+        params: w.num_params(),
+        nonzero_params: w.count_nonzero(),
+        evaluation: None,
+        drawings: None,
+        calibration,
+        meta: &file.meta,
+    };
+    if !a.common.json {
+        println!("{}: {} ({} parameters, {} non-zero)", a.model_file.display(), out.arch, out.params, out.nonzero_params);
+    }
+    match &a.drawings {
+        Some(path) => {
+            let set = DrawingSet::parse(&read(path)?).map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+            let mut reports = Vec::new();
+            for split in [Some(Split::Dev), Some(Split::Heldout), None] {
+                let mut r = block_on(confidence::evaluate_drawings(&model, &calibration, &set, split, &device))?;
+                r.evaluation = strip(&r.evaluation);
+                if !a.common.json {
+                    print_drawings(&r);
+                }
+                reports.push(r);
+            }
+            out.drawings = Some(reports);
+        }
+        None => {
+            let test = Dataset::load_split(&a.common.data, false)?;
+            let eval = block_on(train::evaluate(&model, &test, 1000, &device))?;
+            if !a.common.json {
+                print_eval(&eval);
+            }
+            out.evaluation = Some(strip(&eval));
+        }
+    }
     if a.common.json {
-        print_json(&Output { model_file: &a.model_file, arch: w.arch.describe(), params: w.num_params(), nonzero_params: w.count_nonzero(), evaluation: strip(&eval), meta: &file.meta });
-    } else {
-        println!("{}: {} ({} parameters, {} non-zero)", a.model_file.display(), w.arch.describe(), w.num_params(), w.count_nonzero());
-        print_eval(&eval);
+        print_json(&out);
     }
     Ok(())
+}
+
+fn print_drawings(r: &DrawingsReport) {
+    let e = &r.evaluation;
+    let split = match r.split {
+        Some(Split::Dev) => "dev",
+        Some(Split::Heldout) => "held-out",
+        None => "all",
+    };
+    println!(
+        "\n{split} drawings ({}): accuracy {:.2} %, calibrated loss {:.4}, not sure {}, wrong at ≥ {:.0} %: {}",
+        e.confusion.iter().flatten().sum::<u32>(),
+        e.accuracy * 100.0,
+        e.loss,
+        r.not_sure,
+        CONFIDENT * 100.0,
+        r.confident_mistakes.len()
+    );
+    for m in &r.confident_mistakes {
+        println!("  {}: a {} called {} at {:.1} %", m.id, CLASS_NAMES[m.label as usize], CLASS_NAMES[m.predicted], m.confidence * 100.0);
+    }
+    print_classes(e);
 }

@@ -1,6 +1,7 @@
 //! One module per command, each with its arguments and `run`.
 
 pub mod bench;
+pub mod calibrate;
 pub mod eval;
 pub mod prune;
 pub mod serve;
@@ -12,8 +13,10 @@ pub mod train;
 pub enum Command {
     /// Train the MLP or the CNN, evaluate it on the test set and save it.
     Train(train::Args),
-    /// Evaluate a saved model on the test set.
+    /// Evaluate a saved model on the test set, or on drawings.
     Eval(eval::Args),
+    /// Fit a saved model's confidence (temperature, "not sure") on held-out training images.
+    Calibrate(calibrate::Args),
     /// Prune a saved model, optionally fine-tune it, and report what is left.
     Prune(prune::Args),
     /// Prune the same trained model at each sparsity by each method; table, CSV, JSON and SVG chart.

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use prunelab::block_on;
+use prunelab::confidence;
 use prunelab::data::FashionMnist;
 use prunelab::model::file::{ModelFile, Precision};
 use prunelab::model::{Arch, ModelKind};
@@ -41,6 +42,10 @@ pub struct Args {
     /// Store weights as f16 (half the size).
     #[arg(long)]
     f16: bool,
+    /// Train on mirrored, moved, re-shaded images, silhouettes and outlines too, so the model
+    /// reads drawings (README, drawings).
+    #[arg(long)]
+    augment: bool,
     #[command(flatten)]
     common: Common,
 }
@@ -53,7 +58,8 @@ struct Output<'a> {
 }
 
 pub fn run(a: Args) -> Result<(), CliError> {
-    let cfg = a.recipe.config(a.model, a.epochs).with(a.lr, a.batch, a.seed);
+    let mut cfg = a.recipe.config(a.model, a.epochs).with(a.lr, a.batch, a.seed);
+    cfg.augment = a.augment;
     cfg.validate()?;
     let device = a.common.device()?;
     let data = FashionMnist::load_dir(&a.common.data)?;
@@ -76,8 +82,14 @@ pub fn run(a: Args) -> Result<(), CliError> {
     let model = model.ok_or(CliError::Cancelled)?;
     check_cancelled()?;
     let test = outcome.evaluation.as_ref().map(strip).expect("evaluated on the test set");
+    // Held-out images, when there are some, tell how far to trust the model's probabilities.
+    let calibration = match val.is_empty() {
+        true => None,
+        false => Some(block_on(confidence::calibrate(&model, &val, &device))?),
+    };
     let meta = serde_json::json!({
         "recipe": a.recipe, "config": outcome.config, "train_images": outcome.train_images,
+        "validation_images": val.len(), "calibration": calibration.as_ref().map(|r| r.calibration),
         "epochs_completed": outcome.epochs.len(), "test_accuracy": test.accuracy, "test_loss": test.loss,
         "epoch_seconds": outcome.epochs.iter().map(|e| e.seconds).collect::<Vec<_>>(),
     });
@@ -88,6 +100,9 @@ pub fn run(a: Args) -> Result<(), CliError> {
         print_json(&Output { outcome: &outcome, model_file: &out });
     } else {
         print_eval(&test);
+        if let Some(r) = &calibration {
+            super::calibrate::print_report(r);
+        }
         println!("saved {}", out.display());
     }
     Ok(())
