@@ -1,5 +1,5 @@
-// Writes drawings/generated.json: 30 parametric garment drawings per Fashion-MNIST class, in the
-// drawing pad's own stroke format (see drawings/README.md), made the way people draw on the pad:
+// Writes www/drawings/generated.json: 30 parametric garment drawings per Fashion-MNIST class, in the
+// drawing pad's own stroke format (see www/drawings/README.md), made the way people draw on the pad:
 // outlines or filled shapes, thin and thick brushes, small and large, off-centre, slightly
 // rotated, wobbly, with pointer-event spacing between points. Deterministic: a seeded PRNG per
 // drawing, so every run writes the same bytes.
@@ -430,7 +430,7 @@ export function serialize(drawings) {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const drawings = [];
   for (let label = 0; label < CLASSES.length; label++) for (let i = 0; i < PER_CLASS; i++) drawings.push(generate(label, i));
-  const out = new URL('../drawings/generated.json', import.meta.url);
+  const out = new URL('../www/drawings/generated.json', import.meta.url);
   writeFileSync(out, serialize(drawings));
   console.log(`wrote ${fileURLToPath(out)}: ${drawings.length} drawings, ${drawings.reduce((n, d) => n + d.strokes.reduce((m, s) => m + s.points.length, 0), 0)} points`);
 }

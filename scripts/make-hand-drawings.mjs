@@ -1,4 +1,4 @@
-// Writes drawings/hand.json: garments drawn by hand, 4 per class, as waypoints typed in pad
+// Writes www/drawings/hand.json: garments drawn by hand, 4 per class, as waypoints typed in pad
 // pixels (280×280) the way one traces with a mouse: uneven, a few strokes each, outlines and
 // scribbled fills. Each stroke's waypoints are joined as the pad would record the motion
 // (points every few pixels, a little wobble; see pointerize in make-drawings.mjs), with a
@@ -104,6 +104,6 @@ const drawings = HAND.map(([label, facing, size, strokes]) => {
     strokes: strokes.map((s) => ({ size, points: points(s) })),
   };
 });
-const out = new URL('../drawings/hand.json', import.meta.url);
+const out = new URL('../www/drawings/hand.json', import.meta.url);
 writeFileSync(out, serialize(drawings));
 console.log(`wrote ${fileURLToPath(out)}: ${drawings.length} drawings`);

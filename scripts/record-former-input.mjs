@@ -1,5 +1,5 @@
 // Records tests/drawings/former-input.json: for every drawing of drawings/generated.json and
-// drawings/hand.json, the 28×28 input the page made from it before the conversion moved into
+// www/drawings/hand.json, the 28×28 input the page made from it before the conversion moved into
 // Rust (www/draw.js toInput at commit ddf6a3e), as 784 bytes (each value is k/255; k is stored)
 // in base64. Headless Chromium renders each drawing as DrawPad.render did and runs that toInput.
 //
@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
 const root = new URL('..', import.meta.url);
-const FILES = ['drawings/generated.json', 'drawings/hand.json'];
+const FILES = ['www/drawings/generated.json', 'www/drawings/hand.json'];
 const OUT = 'tests/drawings/former-input.json';
 const SHEET = 'test-results/drawings-sheet.png';
 

@@ -251,7 +251,7 @@ pub struct LabelledDrawing {
     pub strokes: Vec<Stroke>,
 }
 
-/// A drawings file (`drawings/*.json`, the pad's own format; see `drawings/README.md`).
+/// A drawings file (`www/drawings/*.json`, the pad's own format; see `www/drawings/README.md`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DrawingSet {
     pub format: String,

@@ -190,3 +190,40 @@ fn enum_values_are_the_json_names() {
     let (ok, err) = run(&["train", "--model", "resnet"]);
     assert!(!ok && err.contains("resnet") && err.contains("mlp"), "{err}");
 }
+
+/// Runs `prunelab args…` and returns its stdout as JSON.
+fn run_json(args: &[&str]) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_prunelab")).args(args).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn eval_on_drawings_reports_each_split_and_repeats_exactly() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let model = root.join("www/models/default.plab");
+    let (generated, hand) = (root.join("www/drawings/generated.json"), root.join("www/drawings/hand.json"));
+    let args = ["eval", "--json", "--model-file", model.to_str().unwrap(), "--drawings", generated.to_str().unwrap(), "--drawings", hand.to_str().unwrap()];
+    let first = run_json(&args);
+    let reports = first["drawings"].as_array().unwrap();
+    assert_eq!(reports.iter().map(|r| r["split"].clone()).collect::<Vec<_>>(), [serde_json::json!("dev"), serde_json::json!("heldout"), serde_json::Value::Null]);
+    let count = |r: &serde_json::Value| r["evaluation"]["confusion"].as_array().unwrap().iter().flat_map(|row| row.as_array().unwrap()).map(|c| c.as_u64().unwrap()).sum::<u64>();
+    assert_eq!(count(&reports[0]) + count(&reports[1]), count(&reports[2]));
+    assert_eq!(count(&reports[2]), 340);
+    assert_eq!(reports[2]["evaluation"]["per_class_accuracy"].as_array().unwrap().len(), 10);
+    // The same numbers every run (seconds aside).
+    let strip = |mut v: serde_json::Value| {
+        for r in v["drawings"].as_array_mut().unwrap() {
+            r["evaluation"]["seconds"] = serde_json::Value::Null;
+        }
+        v
+    };
+    assert_eq!(strip(first), strip(run_json(&args)));
+    // A broken file is named.
+    let dir = scratch("drawings");
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, r#"{"format":"prunelab-drawings","version":1,"canvas":280,"drawings":[{"id":"x","label":3,"split":"dev","strokes":[{"size":-4,"points":[[1,2]]}]}]}"#).unwrap();
+    let (ok, err) = run(&["eval", "--model-file", model.to_str().unwrap(), "--drawings", bad.to_str().unwrap()]);
+    assert!(!ok && err.contains("bad.json") && err.contains("drawing x") && err.contains("brush size"), "{err}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

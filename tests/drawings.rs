@@ -12,7 +12,7 @@ fn root() -> std::path::PathBuf {
 }
 
 fn set(name: &str) -> DrawingSet {
-    DrawingSet::parse(&std::fs::read(root().join("drawings").join(name)).unwrap()).unwrap()
+    DrawingSet::parse(&std::fs::read(root().join("www/drawings").join(name)).unwrap()).unwrap()
 }
 
 /// The page's former output (www/draw.js `toInput` on a canvas, recorded in Chromium by

@@ -144,13 +144,13 @@ async fn workflow(backend: &str, train_limit: usize) {
 
     // Classification: a verdict with 10 probabilities summing to 1, its class the most
     // probable; a 100-pixel image is refused.
-    let verdict = ok(lab.classify(image(&lab, 0).into())).await;
+    let verdict = ok(lab.classify(image(&lab, 0).into(), JsValue::UNDEFINED)).await;
     let probs = probabilities(&verdict);
     assert_eq!(probs.len(), 10);
     assert!((probs.iter().sum::<f32>() - 1.0).abs() < 1e-4);
     assert_eq!(num(&verdict, "class") as usize, prunelab::train::argmax(&probs));
     assert!(["sure", "low_confidence", "unfamiliar"].contains(&field(&verdict, "certainty").as_string().unwrap().as_str()));
-    let (kind, m) = err(lab.classify(Float32Array::new_with_length(100).into())).await;
+    let (kind, m) = err(lab.classify(Float32Array::new_with_length(100).into(), JsValue::UNDEFINED)).await;
     assert!(kind == "bad_image" && m.contains("784"), "{kind}: {m}");
 
     // Drawings: the Lab's conversion is the engine's, and a broken drawing is refused by kind.
@@ -158,11 +158,11 @@ async fn workflow(backend: &str, train_limit: usize) {
     let js_drawing = serde_wasm_bindgen::to_value(&drawing).unwrap();
     let input = Uint8Array::from(Lab::drawing_input(js_drawing.clone()).unwrap()).to_vec();
     assert_eq!(input, drawing.to_input().unwrap().to_vec());
-    let judged = ok(lab.classify_drawing(js_drawing)).await;
+    let judged = ok(lab.classify_drawing(js_drawing, JsValue::UNDEFINED)).await;
     assert_eq!(Uint8Array::from(field(&judged, "input")).to_vec(), input);
     assert_eq!(probabilities(&field(&judged, "verdict")).len(), 10);
-    assert!(ok(lab.classify_drawing(obj(&[("side", 280.into()), ("strokes", js_sys::Array::new().into())]))).await.is_undefined());
-    let (kind, m) = err(lab.classify_drawing(obj(&[("side", 280.into()), ("strokes", "lines".into())]))).await;
+    assert!(ok(lab.classify_drawing(obj(&[("side", 280.into()), ("strokes", js_sys::Array::new().into())]), JsValue::UNDEFINED)).await.is_undefined());
+    let (kind, m) = err(lab.classify_drawing(obj(&[("side", 280.into()), ("strokes", "lines".into())]), JsValue::UNDEFINED)).await;
     assert!(kind == "bad_drawing", "{kind}: {m}");
 
     // Bad sparsities, each named; the lab stays usable.
@@ -229,14 +229,23 @@ async fn workflow(backend: &str, train_limit: usize) {
 
     // Export and import give the same model and predictions; a malformed file is refused.
     let bytes = lab.export_model(None).unwrap();
-    let before = probabilities(&ok(lab.classify(image(&lab, 1).into())).await);
+    let before = probabilities(&ok(lab.classify(image(&lab, 1).into(), JsValue::UNDEFINED)).await);
     let other = self::lab(backend).await;
     other.import_model(&bytes).unwrap();
     assert_eq!(file::decode(&other.export_model(None).unwrap()).unwrap().weights, file::decode(&bytes).unwrap().weights);
-    let after = probabilities(&ok(other.classify(image(&lab, 1).into())).await);
+    let after = probabilities(&ok(other.classify(image(&lab, 1).into(), JsValue::UNDEFINED)).await);
     for (a, b) in before.iter().zip(&after) {
         assert!((a - b).abs() < 1e-5, "{before:?} vs {after:?}");
     }
+    // The same file as the drawing model answers alike, and the model in use is untouched.
+    let (kind, _) = err(other.classify(image(&lab, 1).into(), obj(&[("model", "drawings".into())]))).await;
+    assert_eq!(kind, "no_model");
+    other.set_drawing_model(&bytes).unwrap();
+    let drawn = probabilities(&ok(other.classify(image(&lab, 1).into(), obj(&[("model", "drawings".into())]))).await);
+    for (a, b) in before.iter().zip(&drawn) {
+        assert!((a - b).abs() < 1e-5, "{before:?} vs {drawn:?}");
+    }
+    assert!(!field(&other.info().unwrap(), "drawing_model").is_undefined());
     let (kind, m) = thrown(other.import_model(&bytes[..bytes.len() / 2]));
     assert!(kind == "model_file" && m.contains("bytes follow"), "{kind}: {m}");
     // reset returns to the dense model.

@@ -8,7 +8,7 @@
 
 export const METHODS = {
   // Worker-only (see worker.js):
-  create: { worker: true }, //       ({backend?, keep?}) → {backend, info, defaultModel}
+  create: { worker: true }, //       ({backend?, keep?}) → {backend, info, defaultModel, drawingModel}
   loadData: { worker: true }, //     ({base?: 'data/'}, onProgress?) → DatasetInfo
   // Static:
   classNames: { static: true },
@@ -35,6 +35,7 @@ export const METHODS = {
   misclassified: {},
   exportModel: {},
   importModel: { changesModel: true },
+  setDrawingModel: {},
   saveState: {},
   restoreState: { changesModel: true },
 };

@@ -26,11 +26,12 @@ const state = {
   report: null, // Lab.reportNumbers()
   model: null, // the last LabInfo
   defaultModel: null,
+  drawingModel: null, // the worker's report on models/drawings.plab (the pad's default)
   data: { status: 'idle', progress: {}, events: 0, info: null, error: null, errorKind: null, errorFile: null },
   train: { status: 'idle', curve: { loss: [], accuracy: [] }, result: null, error: null, errorKind: null },
   prune: { status: 'idle', result: null, compact: null, error: null, errorKind: null },
   sweep: { status: 'idle', points: [], counts: { weight: 0, neuron: 0 }, result: null, error: null, errorKind: null },
-  draw: { probs: null, classified: 0, source: null, error: null, errorKind: null },
+  draw: { probs: null, verdict: null, classified: 0, source: null, error: null, errorKind: null },
 };
 const client = new LabClient();
 const charts = {};
@@ -120,7 +121,9 @@ async function createLab(backend) {
   state.labs++;
   setModel(r.info);
   state.defaultModel = r.defaultModel;
+  state.drawingModel = r.drawingModel;
   if (!r.defaultModel.ok) showError('draw', r.defaultModel.error);
+  page.panels.draw?.setDrawingModel(r.drawingModel);
   return r;
 }
 

@@ -20,10 +20,12 @@ import { METHODS, errorToWire, isCallback, labError, pack } from './api.js';
 import { fetchDataset } from './data.js';
 
 const DEFAULT_MODEL = new URL('models/default.plab', import.meta.url);
+const DRAWING_MODEL = new URL('models/drawings.plab', import.meta.url);
 
 let wasm = null; // the init() promise, started by the first message
 let lab = null;
 let dataset = null; // the files of the last dataset that loaded, for a recreated Lab
+let drawingModel = null; // the bytes of models/drawings.plab, fetched once
 
 function post(message) {
   const { value, transfer } = pack(message);
@@ -44,6 +46,23 @@ async function importDefault(target) {
     return { ok: true, carried: false };
   } catch (e) {
     return { ok: false, carried: false, error: `No default model: ${e.message}. Train a model or load a .plab file.`, kind: e.kind };
+  }
+}
+
+/**
+ * Sets models/drawings.plab as the Lab's drawing model (the pad's default classifier). A
+ * failure is reported, not thrown: the pad then uses the model in use.
+ */
+async function setDrawingModel(target) {
+  try {
+    if (!drawingModel) {
+      const response = await fetch(DRAWING_MODEL);
+      if (!response.ok) throw new Error(`models/drawings.plab is missing (HTTP ${response.status})`);
+      drawingModel = new Uint8Array(await response.arrayBuffer());
+    }
+    return { ok: true, info: target.setDrawingModel(drawingModel) };
+  } catch (e) {
+    return { ok: false, error: `No drawing model: ${e.message}. The pad uses the model in use.`, kind: e.kind };
   }
 }
 
@@ -71,9 +90,10 @@ async function create({ backend = 'auto', keep = true } = {}) {
     next.free();
     throw e;
   }
+  const drawing = await setDrawingModel(next);
   lab?.free();
   lab = next;
-  return { backend: lab.backend(), info: lab.info(), defaultModel };
+  return { backend: lab.backend(), info: lab.info(), defaultModel, drawingModel: drawing };
 }
 
 function loadDataset(files) {

@@ -243,13 +243,18 @@ impl Lab {
     /// row by row): calibrated probabilities, the class, and whether the model is sure. Works
     /// while other calls run.
     #[wasm_bindgen(unchecked_return_type = "Promise<Verdict>")]
-    pub fn classify(&self, #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] pixels: JsValue) -> Promise {
+    pub fn classify(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] pixels: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ClassifyOptions | undefined")] options: JsValue,
+    ) -> Promise {
         let inner = self.inner.clone();
         promise(async move {
+            let o: ClassifyOptions = js::options(options)?;
             if !(pixels.is_instance_of::<Float32Array>() || js_sys::Array::is_array(&pixels)) {
                 return Err(TrainError::BadImage("not an array of numbers".into()).into());
             }
-            to_js(&inner.verdict(&Float32Array::new(&pixels).to_vec()).await?)
+            to_js(&inner.verdict(o.model.unwrap_or_default(), &Float32Array::new(&pixels).to_vec()).await?)
         })
     }
 
@@ -265,13 +270,18 @@ impl Lab {
 
     /// Converts a drawing and classifies it: `undefined` for an empty drawing.
     #[wasm_bindgen(js_name = classifyDrawing, unchecked_return_type = "Promise<DrawingVerdict | undefined>")]
-    pub fn classify_drawing(&self, #[wasm_bindgen(unchecked_param_type = "Drawing")] drawing: JsValue) -> Promise {
+    pub fn classify_drawing(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Drawing")] drawing: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ClassifyOptions | undefined")] options: JsValue,
+    ) -> Promise {
         let inner = self.inner.clone();
         promise(async move {
+            let o: ClassifyOptions = js::options(options)?;
             let Some(input) = read_drawing(drawing)?.to_input() else {
                 return Ok(JsValue::UNDEFINED);
             };
-            let verdict = inner.verdict(&to_unit_floats(&input)).await?;
+            let verdict = inner.verdict(o.model.unwrap_or_default(), &to_unit_floats(&input)).await?;
             to_js(&DrawingVerdict { input: input.to_vec(), verdict })
         })
     }
@@ -343,6 +353,30 @@ impl Lab {
         let mut info = self.inner.info().model.expect("a model was just set");
         info.meta = f.meta;
         to_js(&info)
+    }
+
+    /// Sets the second network `classify` can use (`{model: "drawings"}`): a `.plab` model
+    /// trained for drawings, read through the calibration its file records. The model in use,
+    /// and what pruning does, are unchanged.
+    #[wasm_bindgen(js_name = setDrawingModel, unchecked_return_type = "ModelInfo")]
+    pub fn set_drawing_model(&self, bytes: &[u8]) -> JsResult {
+        let f = file::decode(bytes)?;
+        let model = Model::from_weights(&f.weights, &self.inner.device)?;
+        let calibration = Calibration::from_meta(&f.meta);
+        let w = &f.weights;
+        let info = ModelInfo {
+            arch: w.arch.describe(),
+            kind: w.arch.kind(),
+            params: w.num_params(),
+            nonzero_params: w.count_nonzero(),
+            pruned: None,
+            finetune_epochs: 0,
+            calibration,
+            meta: f.meta,
+        };
+        let out = to_js(&info)?;
+        self.inner.state.borrow_mut().drawings = Some(session::DrawingModel { model: Rc::new(model), calibration, info });
+        Ok(out)
     }
 
     /// The whole model state (dense weights, pruning, mask) as bytes for `restoreState`: how a

@@ -10,7 +10,7 @@ use web_time::{Duration, Instant};
 
 use super::backend::BackendInfo;
 use super::js::{Callback, LabError, yield_now};
-use super::types::{DatasetInfo, LabInfo, ModelInfo};
+use super::types::{Classifier, DatasetInfo, LabInfo, ModelInfo};
 use crate::confidence::{Calibration, Verdict};
 use crate::data::FashionMnist;
 use crate::model::file::{Snapshot, decode_snapshot, encode_snapshot};
@@ -31,6 +31,15 @@ pub struct State {
     pub compacted: bool,
     /// The network in use (the pruned one when there is one), ready for inference.
     pub model: Option<Rc<Model>>,
+    /// A second network for the pad, trained for drawings, with its weights' facts.
+    pub drawings: Option<DrawingModel>,
+}
+
+/// The model `classify` uses when asked for the drawing model.
+pub struct DrawingModel {
+    pub model: Rc<Model>,
+    pub calibration: Calibration,
+    pub info: ModelInfo,
 }
 
 pub struct Inner {
@@ -128,11 +137,17 @@ impl Inner {
         Ok(())
     }
 
-    /// The verdict of the network in use on 784 values in [0, 1], read through the dense
-    /// model's calibration.
-    pub async fn verdict(&self, pixels: &[f32]) -> Result<Verdict, LabError> {
-        let model = self.model("classifying")?;
-        let calibration = self.state.borrow().calibration;
+    /// The verdict of `which` network on 784 values in [0, 1], read through its calibration
+    /// (the dense model's, for the network in use).
+    pub async fn verdict(&self, which: Classifier, pixels: &[f32]) -> Result<Verdict, LabError> {
+        let (model, calibration) = match which {
+            Classifier::InUse => (self.model("classifying")?, self.state.borrow().calibration),
+            Classifier::Drawings => {
+                let s = self.state.borrow();
+                let d = s.drawings.as_ref().ok_or(LabError::NoModel("classifying with the drawing model (setDrawingModel)"))?;
+                (d.model.clone(), d.calibration)
+            }
+        };
         Ok(calibration.verdict(&train::logits_of(&model, pixels, &self.device).await?))
     }
 
@@ -164,6 +179,7 @@ impl Inner {
             data: s.data.as_ref().map(|d| DatasetInfo { train: d.train.len(), test: d.test.len() }),
             model,
             in_use: s.model.as_ref().map(|m| m.arch().describe()),
+            drawing_model: s.drawings.as_ref().map(|d| d.info.clone()),
             busy: self.busy.get().map(String::from),
         }
     }

@@ -120,7 +120,7 @@ pub struct DatasetInfo {
 }
 
 /// The model a Lab holds: the dense one pruning starts from, and its current pruning.
-#[derive(Serialize, Tsify)]
+#[derive(Clone, Serialize, Tsify)]
 pub struct ModelInfo {
     pub arch: String,
     pub kind: ModelKind,
@@ -142,6 +142,8 @@ pub struct LabInfo {
     pub model: Option<ModelInfo>,
     /// The network in use, which differs from `model.arch` after `compact`.
     pub in_use: Option<String>,
+    /// The model for drawings (`setDrawingModel`), if one is set.
+    pub drawing_model: Option<ModelInfo>,
     /// What the running long call is doing, if one runs.
     pub busy: Option<String>,
 }
@@ -176,6 +178,24 @@ pub struct SampleImages {
     #[serde(with = "serde_bytes")]
     #[tsify(type = "Uint8Array")]
     pub pixels: Vec<u8>,
+}
+
+/// Which network answers `classify` and `classifyDrawing`.
+#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq, Tsify)]
+#[serde(rename_all = "snake_case")]
+pub enum Classifier {
+    /// The network in use: trained, imported, pruned or compacted.
+    #[default]
+    InUse,
+    /// The model set by `setDrawingModel`, trained for drawings (the page's pad default).
+    Drawings,
+}
+
+#[derive(Deserialize, Default, Tsify)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClassifyOptions {
+    #[tsify(optional)]
+    pub model: Option<Classifier>,
 }
 
 /// What the network sees for a drawing, and what the pad says about it.

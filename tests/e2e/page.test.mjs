@@ -76,6 +76,39 @@ async function drawShirt(page) {
   await page.mouse.up();
 }
 
+/**
+ * Draws a filled sneaker with its toe to the right (Fashion-MNIST's photos face left), as a
+ * visitor would: the outline, then a zigzag scribble filling it.
+ */
+async function drawSneaker(page) {
+  const pad = page.locator('#pad');
+  await pad.scrollIntoViewIfNeeded();
+  await page.click('#draw-clear');
+  const box = await pad.boundingBox();
+  const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
+  const outline = [[0.14, 0.4], [0.3, 0.41], [0.42, 0.47], [0.6, 0.52], [0.78, 0.56], [0.87, 0.61], [0.87, 0.67], [0.14, 0.67], [0.14, 0.4]];
+  // Where a horizontal line at height y crosses the outline: the fill's left and right ends.
+  const span = (y) => {
+    const xs = [];
+    for (let i = 1; i < outline.length; i++) {
+      const [[x0, y0], [x1, y1]] = [outline[i - 1], outline[i]];
+      if ((y0 - y) * (y1 - y) <= 0 && y0 !== y1) xs.push(x0 + ((y - y0) / (y1 - y0)) * (x1 - x0));
+    }
+    return [Math.min(...xs) + 0.02, Math.max(...xs) - 0.02];
+  };
+  const fill = [];
+  for (let y = 0.43, left = true; y < 0.66; y += 0.035, left = !left) {
+    const [a, b] = span(y);
+    fill.push(left ? [a, y] : [b, y], left ? [b, y] : [a, y]);
+  }
+  for (const path of [outline, fill]) {
+    await page.mouse.move(...at(path[0]));
+    await page.mouse.down();
+    for (const p of path.slice(1)) await page.mouse.move(...at(p), { steps: 8 });
+    await page.mouse.up();
+  }
+}
+
 /** Draws, then checks the 10 probabilities of the drawing sum to 1. */
 async function drawAndClassify(page) {
   const before = (await state(page)).draw.classified;
@@ -143,10 +176,12 @@ try {
     await page.fill('#train-batch', '50');
     await page.fill('#train-limit', '1000');
     await page.fill('#train-lr', '');
+    await page.check('#train-augment');
     await page.click('#train-start');
     await until(page, () => !['idle', 'running'].includes(window.pruneLab.state.train.status), 5 * MIN, 'training');
     const s = await state(page);
     assert(s.train.status === 'done', `training ${s.train.status}: ${s.train.error}`);
+    assert(s.train.result.config.augment === true, 'the Augment box did not reach the recipe');
     const loss = s.train.curve.loss;
     assert(loss.length >= 15, `only ${loss.length} loss points`);
     const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -264,6 +299,33 @@ try {
     const detail = await drawAndClassify(page);
     await shot(page.locator('#panel-draw'), 'draw.png', 'screenshots/draw.png');
     return detail;
+  });
+
+  await check('a sneaker drawn toe to the right is a sneaker to the drawing model', async () => {
+    const s0 = await state(page);
+    assert(s0.drawingModel?.ok, `no drawing model: ${s0.drawingModel?.error}`);
+    await page.selectOption('#draw-model', 'drawings');
+    const before = s0.draw.classified;
+    await drawSneaker(page);
+    await until(page, (n) => window.pruneLab.state.draw.classified > n, 60_000, 'a classification of the sneaker', before);
+    await page.waitForTimeout(600); // the debounced final classification
+    const { draw, classNames } = await state(page);
+    const v = draw.verdict;
+    const said = `${classNames[v.class]} ${(v.confidence * 100).toFixed(1)} % (${v.certainty})`;
+    assert(v.class === 7 && v.certainty === 'sure', `the pad says ${said}`);
+    assert((await page.textContent('#draw-guess')).startsWith('Looks like: Sneaker'), 'the pad does not say Sneaker');
+    await shot(page.locator('#panel-draw'), 'draw-sneaker.png', 'screenshots/draw-sneaker.png');
+    return said;
+  });
+
+  await check('"A drawing from the test set" shows one with its true label', async () => {
+    const before = (await state(page)).draw.classified;
+    await page.click('#draw-sample');
+    await until(page, (n) => window.pruneLab.state.draw.classified > n && window.pruneLab.state.draw.source?.kind === 'set', 60_000, 'a drawing from the set', before);
+    const { draw, classNames } = await state(page);
+    const text = await page.textContent('#draw-guess');
+    assert(text.includes(`(true label: ${classNames[draw.source.label]})`), `the pad says "${text}"`);
+    return `${draw.source.id}: "${text}"`;
   });
 
   await check('full-page screenshots at 1280 and 360 px, no horizontal scroll at 360 px', async () => {

@@ -16,6 +16,17 @@ export function setupDraw(page) {
   let debounce = 0;
   let drawings = null; // the drawn-garment set, fetched on first use
 
+  /** Which network answers: the drawing model when the Lab has one and it is chosen. */
+  const classifier = () => ($('draw-model').value === 'drawings' && state.drawingModel?.ok ? 'drawings' : 'in_use');
+
+  /** The worker's report on models/drawings.plab: without it, only the model in use is offered. */
+  function setDrawingModel(r) {
+    const option = $('draw-model').querySelector('option[value="drawings"]');
+    option.disabled = !r?.ok;
+    if (r?.ok) option.textContent = `the drawing model (${r.info.arch}, trained for drawings)`;
+    else $('draw-model').value = 'in_use';
+  }
+
   /** What the pad says: a class when the model is sure, else "not sure" and why. */
   function describe(v, names) {
     const name = names[v.class];
@@ -33,11 +44,12 @@ export function setupDraw(page) {
     if (!image && !drawing) return blank();
     try {
       let verdict = null;
+      const options = { model: classifier() };
       if (image) {
         paintImage($('seen'), image, { unit: true });
-        verdict = await client.classify(image);
+        verdict = await client.classify(image, options);
       } else {
-        const r = await client.classifyDrawing(drawing);
+        const r = await client.classifyDrawing(drawing, options);
         if (mine !== seq) return;
         if (!r) return blank();
         paintImage($('seen'), r.input);
@@ -146,7 +158,8 @@ export function setupDraw(page) {
   $('draw-random').addEventListener('click', randomTestImage);
   $('draw-sample').addEventListener('click', sampleDrawing);
   $('draw-save').addEventListener('click', save);
+  $('draw-model').addEventListener('change', () => !pad.isEmpty() && classifyNow());
   classifyNow();
   /** refresh: the model changed, so classify what is on the pad again. */
-  return { refresh: () => !pad.isEmpty() && classifyNow(), pad };
+  return { refresh: () => !pad.isEmpty() && classifyNow(), setDrawingModel, pad };
 }

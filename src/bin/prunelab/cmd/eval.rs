@@ -17,10 +17,10 @@ use crate::common::{CliError, Common, print_classes, print_eval, print_json, rea
 pub struct Args {
     #[arg(long)]
     model_file: PathBuf,
-    /// Evaluate on a drawings file (for example drawings/generated.json) instead of the test
-    /// set: each split, then all of it.
+    /// Evaluate on drawings files (for example www/drawings/generated.json; repeat for more)
+    /// instead of the test set: each split, then all of them.
     #[arg(long)]
-    drawings: Option<PathBuf>,
+    drawings: Vec<PathBuf>,
     #[command(flatten)]
     common: Common,
 }
@@ -58,9 +58,8 @@ pub fn run(a: Args) -> Result<(), CliError> {
     if !a.common.json {
         println!("{}: {} ({} parameters, {} non-zero)", a.model_file.display(), out.arch, out.params, out.nonzero_params);
     }
-    match &a.drawings {
-        Some(path) => {
-            let set = DrawingSet::parse(&read(path)?).map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+    match drawing_set(&a.drawings)? {
+        Some(set) => {
             let mut reports = Vec::new();
             for split in [Some(Split::Dev), Some(Split::Heldout), None] {
                 let mut r = block_on(confidence::evaluate_drawings(&model, &calibration, &set, split, &device))?;
@@ -85,6 +84,20 @@ pub fn run(a: Args) -> Result<(), CliError> {
         print_json(&out);
     }
     Ok(())
+}
+
+/// The drawings of all `paths` as one set (they must share a pad size), or `None` for none.
+fn drawing_set(paths: &[PathBuf]) -> Result<Option<DrawingSet>, CliError> {
+    let mut all: Option<DrawingSet> = None;
+    for path in paths {
+        let set = DrawingSet::parse(&read(path)?).map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+        match &mut all {
+            None => all = Some(set),
+            Some(a) if a.canvas == set.canvas => a.drawings.extend(set.drawings),
+            Some(a) => return Err(CliError::Usage(format!("{} is drawn on a {} px pad, the others on {} px", path.display(), set.canvas, a.canvas))),
+        }
+    }
+    Ok(all)
 }
 
 fn print_drawings(r: &DrawingsReport) {
