@@ -43,7 +43,9 @@ pub struct Stroke {
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Drawing {
+    /// Default: the page's pad, 280.
     #[serde(default = "pad_side")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub side: u32,
     pub strokes: Vec<Stroke>,
 }

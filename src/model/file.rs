@@ -107,7 +107,7 @@ fn split<'a>(bytes: &'a [u8], magic: &[u8; 8], bad: impl Fn(&str) -> ModelError)
 /// architecture, exact length, finite values.
 pub fn decode(bytes: &[u8]) -> Result<ModelFile, ModelError> {
     let bad = |m: &str| ModelError::BadFile(m.to_string());
-    let (header, body) = split(bytes, MAGIC, &bad)?;
+    let (header, body) = split(bytes, MAGIC, bad)?;
     let header: Header = serde_json::from_slice(header).map_err(|e| bad(&format!("header: {e}")))?;
     let width = if header.precision == Precision::F16 { 2 } else { 4 };
     // Checked: a corrupt header can claim shapes whose size overflows usize (easily on wasm32).
@@ -193,7 +193,7 @@ pub fn encode_snapshot(s: &Snapshot) -> Vec<u8> {
 /// Parses a snapshot, checking every part as [`decode`] checks a model file.
 pub fn decode_snapshot(bytes: &[u8]) -> Result<Snapshot, ModelError> {
     let bad = |m: &str| ModelError::BadFile(format!("lab snapshot: {m}"));
-    let (header, rest) = split(bytes, SNAPSHOT_MAGIC, &bad)?;
+    let (header, rest) = split(bytes, SNAPSHOT_MAGIC, bad)?;
     let header: SnapshotHeader = serde_json::from_slice(header).map_err(|e| bad(&format!("header: {e}")))?;
     let cut = header.dense_bytes.checked_add(header.pruned_bytes).filter(|&n| n <= rest.len()).ok_or_else(|| bad("it is truncated"))?;
     let dense = decode(&rest[..header.dense_bytes])?.weights;

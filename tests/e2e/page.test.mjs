@@ -312,10 +312,10 @@ try {
     const { draw, classNames } = await state(page);
     const v = draw.verdict;
     const said = `${classNames[v.class]} ${(v.confidence * 100).toFixed(1)} % (${v.certainty})`;
-    assert(v.class === 7 && v.certainty === 'sure', `the pad says ${said}`);
+    const picture = await shot(page.locator('#panel-draw'), 'draw-sneaker.png', 'screenshots/draw-sneaker.png');
+    assert(v.class === 7 && v.certainty === 'sure', `the pad says ${said} (${picture})`);
     assert((await page.textContent('#draw-guess')).startsWith('Looks like: Sneaker'), 'the pad does not say Sneaker');
-    await shot(page.locator('#panel-draw'), 'draw-sneaker.png', 'screenshots/draw-sneaker.png');
-    return said;
+    return `${said}, ${picture}`;
   });
 
   await check('"A drawing from the test set" shows one with its true label', async () => {
