@@ -93,3 +93,4 @@ fn the_set_covers_every_class_in_both_splits() {
     assert!(total >= 100);
 }
 
+

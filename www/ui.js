@@ -31,7 +31,7 @@ const state = {
   train: { status: 'idle', curve: { loss: [], accuracy: [] }, result: null, error: null, errorKind: null },
   prune: { status: 'idle', result: null, compact: null, error: null, errorKind: null },
   sweep: { status: 'idle', points: [], counts: { weight: 0, neuron: 0 }, result: null, error: null, errorKind: null },
-  draw: { probs: null, verdict: null, classified: 0, source: null, error: null, errorKind: null },
+  draw: { probs: null, verdict: null, classified: 0, latest: 0, shown: 0, source: null, error: null, errorKind: null },
 };
 const client = new LabClient();
 const charts = {};

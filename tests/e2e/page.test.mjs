@@ -307,8 +307,8 @@ try {
     await page.selectOption('#draw-model', 'drawings');
     const before = s0.draw.classified;
     await drawSneaker(page);
-    await until(page, (n) => window.pruneLab.state.draw.classified > n, 60_000, 'a classification of the sneaker', before);
-    await page.waitForTimeout(600); // the debounced final classification
+    // Lifting the pen classifies at once: wait for that answer, the whole sneaker's.
+    await until(page, (n) => { const d = window.pruneLab.state.draw; return d.classified > n && d.shown === d.latest; }, 60_000, 'a classification of the whole sneaker', before);
     const { draw, classNames } = await state(page);
     const v = draw.verdict;
     const said = `${classNames[v.class]} ${(v.confidence * 100).toFixed(1)} % (${v.certainty})`;

@@ -39,6 +39,7 @@ export function setupDraw(page) {
   async function classifyNow() {
     clearTimeout(debounce);
     const mine = ++seq;
+    d.latest = mine;
     const image = pad.imageInput();
     const drawing = pad.drawing();
     if (!image && !drawing) return blank();
@@ -65,6 +66,7 @@ export function setupDraw(page) {
       d.verdict = verdict;
       d.probs = Array.from(verdict.probabilities);
       d.classified++;
+      d.shown = mine; // the pad's latest state is on screen when shown === latest
       fillLabels();
       if (!image) $('draw-label').value = String(d.source?.label ?? verdict.class);
     } catch (e) {
