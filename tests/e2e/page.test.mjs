@@ -9,7 +9,7 @@
 // --update-docs (or PRUNELAB_UPDATE_DOCS=1) it also copies them over the README's pictures in
 // docs/ (npm run test:e2e:docs).
 
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -316,6 +316,16 @@ try {
     assert(v.class === 7 && v.certainty === 'sure', `the pad says ${said} (${picture})`);
     assert((await page.textContent('#draw-guess')).startsWith('Looks like: Sneaker'), 'the pad does not say Sneaker');
     return `${said}, ${picture}`;
+  });
+
+  await check('Save drawing downloads the sneaker in the drawings format, labelled', async () => {
+    await page.selectOption('#draw-label', '7');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#draw-save')]);
+    const file = JSON.parse(await readFile(await download.path(), 'utf8'));
+    assert(file.format === 'prunelab-drawings' && file.version === 1 && file.canvas === 280, `header ${JSON.stringify({ ...file, drawings: undefined })}`);
+    const [d] = file.drawings;
+    assert(file.drawings.length === 1 && d.label === 7 && d.class === 'Sneaker' && d.strokes.length === 2, `drawing ${JSON.stringify({ ...d, strokes: d.strokes.length })}`);
+    return `${download.suggestedFilename()}: ${d.strokes.map((x) => x.points.length).join(' + ')} points`;
   });
 
   await check('"A drawing from the test set" shows one with its true label', async () => {
