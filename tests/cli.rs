@@ -227,3 +227,23 @@ fn eval_on_drawings_reports_each_split_and_repeats_exactly() {
     assert!(!ok && err.contains("bad.json") && err.contains("drawing x") && err.contains("brush size"), "{err}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_90_percent_pruned_mlp_saves_sparse_under_a_megabyte_and_predicts_the_same() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let model = root.join("www/models/default.plab");
+    let dir = scratch("sparse");
+    let out = dir.join("w90.plab");
+    let (m, o) = (model.to_str().unwrap(), out.to_str().unwrap());
+    let pruned = run_json(&["prune", "--json", "--model-file", m, "--method", "weight", "--sparsity", "90", "--out", o, "--f16"]);
+    let size = std::fs::metadata(&out).unwrap().len();
+    assert!(size < 1_000_000, "{size} bytes");
+    let bytes = std::fs::read(&out).unwrap();
+    assert_eq!(u32::from_le_bytes(bytes[8..12].try_into().unwrap()), 2, "not the sparse version");
+    // The default model is f16 already, so the saved file holds exactly the pruned weights.
+    let saved = run_json(&["eval", "--json", "--model-file", o]);
+    assert_eq!(saved["evaluation"]["accuracy"], pruned["accuracy"]);
+    // Saved compacted: units left without weights are gone, the rest as pruned.
+    assert!(saved["nonzero_params"].as_u64().unwrap() <= pruned["nonzero_params"].as_u64().unwrap());
+    std::fs::remove_dir_all(dir).unwrap();
+}

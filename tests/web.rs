@@ -229,6 +229,8 @@ async fn workflow(backend: &str, train_limit: usize) {
 
     // Export and import give the same model and predictions; a malformed file is refused.
     let bytes = lab.export_model(None).unwrap();
+    // Pruned, the export is the sparse encoding (version 2): a bitmask and the non-zeros.
+    assert_eq!(bytes[8], 2, "a pruned export is not sparse");
     let before = probabilities(&ok(lab.classify(image(&lab, 1).into(), JsValue::UNDEFINED)).await);
     let other = self::lab(backend).await;
     other.import_model(&bytes).unwrap();

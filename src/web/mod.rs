@@ -329,7 +329,8 @@ impl Lab {
         to_js(&wrong)
     }
 
-    /// The model in use as a `.plab` file (see `model::file`); `f16` halves its size.
+    /// The model in use as a `.plab` file (see `model::file`); `f16` halves its size, and a
+    /// pruned model is stored sparse when that is smaller.
     #[wasm_bindgen(js_name = exportModel)]
     pub fn export_model(&self, f16: Option<bool>) -> Result<Vec<u8>, LabError> {
         let s = self.inner.state.borrow();
@@ -340,7 +341,9 @@ impl Lab {
         };
         let calibration = (s.calibration.images > 0).then_some(s.calibration);
         let meta = serde_json::json!({"pruned": s.pruning.as_ref().map(|p| p.spec), "calibration": calibration, "exported_by": "prunelab web"});
-        Ok(file::encode(&weights, &meta, if f16 == Some(true) { Precision::F16 } else { Precision::F32 }))
+        let precision = if f16 == Some(true) { Precision::F16 } else { Precision::F32 };
+        // A pruned model is stored sparse (a bitmask and its non-zeros) when that is smaller.
+        Ok(file::encode_as(&weights, &meta, precision, file::Encoding::smallest(&weights, precision)))
     }
 
     /// Loads a `.plab` file as the dense model (what pruning starts from).

@@ -105,7 +105,7 @@ export function setupTrain(page) {
   async function exportModel() {
     clearError('train');
     try {
-      const bytes = await client.exportModel(false);
+      const bytes = await client.exportModel(true);
       const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
       const a = el('a');
       Object.assign(a, { href: url, download: 'prunelab-model.plab' });

@@ -63,9 +63,13 @@ pub struct Args {
     /// Seed of fine-tuning's shuffling (to see how much a result owes to the order of images).
     #[arg(long)]
     finetune_seed: Option<u64>,
-    /// Save the pruned model here (compacted to a smaller network when units were removed).
+    /// Save the pruned model here (compacted to a smaller network when units were removed,
+    /// stored sparse when that is smaller).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Store the saved model's values as f16.
+    #[arg(long, requires = "out")]
+    f16: bool,
     #[command(flatten)]
     common: Common,
 }
@@ -112,7 +116,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
     if let Some(out) = &a.out {
         // A network with removed units is saved compacted: same outputs, fewer bytes.
         let meta = serde_json::json!({"pruned_from": a.model_file, "spec": spec, "finetune_epochs": report.finetune_epochs, "gradual": report.gradual, "accuracy": report.accuracy});
-        ModelFile { weights: compacted.weights, meta }.save(out, Precision::F32)?;
+        ModelFile { weights: compacted.weights, meta }.save(out, if a.f16 { Precision::F16 } else { Precision::F32 })?;
     }
     if a.common.json {
         print_json(&Output { report, dense_accuracy: before.accuracy, compact });
