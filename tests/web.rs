@@ -165,6 +165,13 @@ async fn workflow(backend: &str, train_limit: usize) {
     let (kind, m) = err(lab.classify_drawing(obj(&[("side", 280.into()), ("strokes", "lines".into())]), JsValue::UNDEFINED)).await;
     assert!(kind == "bad_drawing", "{kind}: {m}");
 
+    // The histogram counts what weight pruning at a sparsity would remove: ⌊k/100 · n⌋.
+    let h = lab.weight_histogram(70.0, JsValue::UNDEFINED).unwrap();
+    assert_eq!(num(&h, "would_remove") as usize, HIDDEN_KERNELS * 70 / 100);
+    assert_eq!(js_sys::Array::from(&field(&h, "layers")).length(), 4);
+    let (kind, _) = thrown(lab.weight_histogram(101.0, JsValue::UNDEFINED));
+    assert_eq!(kind, "bad_sparsity");
+
     // Bad sparsities, each named; the lab stays usable.
     for k in [150.0, f64::NAN, -1.0] {
         let (kind, m) = err(lab.prune_weights(k, JsValue::UNDEFINED)).await;

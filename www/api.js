@@ -23,6 +23,7 @@ export const METHODS = {
   evaluate: {},
   pruneWeights: { changesModel: true },
   pruneNeurons: { changesModel: true },
+  weightHistogram: {},
   fineTune: { changesModel: true },
   sweep: {},
   reset: { changesModel: true },

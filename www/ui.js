@@ -9,6 +9,7 @@ import { TrainChart, SweepChart } from './charts.js';
 import { $, int } from './format.js';
 import { setupData } from './panels/data.js';
 import { setupTrain } from './panels/train.js';
+import { setupHistogram } from './panels/histogram.js';
 import { setupPrune } from './panels/prune.js';
 import { setupDraw } from './panels/draw.js';
 
@@ -29,7 +30,7 @@ const state = {
   drawingModel: null, // the worker's report on models/drawings.plab (the pad's default)
   data: { status: 'idle', progress: {}, events: 0, info: null, error: null, errorKind: null, errorFile: null },
   train: { status: 'idle', curve: { loss: [], accuracy: [] }, result: null, error: null, errorKind: null },
-  prune: { status: 'idle', result: null, compact: null, error: null, errorKind: null },
+  prune: { status: 'idle', result: null, compact: null, histogram: null, error: null, errorKind: null },
   sweep: { status: 'idle', points: [], counts: { weight: 0, neuron: 0 }, result: null, error: null, errorKind: null },
   draw: { probs: null, verdict: null, classified: 0, latest: 0, shown: 0, source: null, error: null, errorKind: null },
 };
@@ -103,6 +104,7 @@ function setModel(info) {
     $('model-line').textContent = `${m.arch}, ${int(m.params)} parameters, ${int(m.nonzero_params)} non-zero${pruned}${compact}`;
   }
   page.panels.draw?.refresh();
+  page.panels.histogram?.update();
 }
 
 function setBackend(b) {
@@ -154,7 +156,7 @@ async function start() {
   }
   charts.train = new TrainChart($('train-chart'));
   charts.sweep = new SweepChart($('sweep-chart'));
-  Object.assign(page.panels, { data: setupData(page), train: setupTrain(page), prune: setupPrune(page), draw: setupDraw(page) });
+  Object.assign(page.panels, { data: setupData(page), train: setupTrain(page), prune: setupPrune(page), histogram: setupHistogram(page), draw: setupDraw(page) });
   $('backend-select').value = BACKEND;
   $('backend-select').addEventListener('change', switchBackend);
   client.on('model', (m) => setModel(m.info));

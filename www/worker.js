@@ -9,7 +9,8 @@
 //                  {id, type: 'result', value}          the call resolved (or returned)
 //                  {id, type: 'error', error: {message, kind, file?}}   it failed; the Lab is
 //                      unchanged. `kind` is the Lab's error kind, or one of api.js's KINDS
-//                  {type: 'model', info}   unsolicited: the model in use changed (info())
+//                  {type: 'model', info}   unsolicited: the model in use changed (info()); sent
+//                      before the result of the call that changed it
 // Every Lab method runs as a call of the same name (instance, or static on the class); the
 // worker-only calls are create and loadData (below), and loadDataset also keeps the files for
 // the next create. Calls run as they arrive, not queued: the Lab refuses a second long call
@@ -136,8 +137,10 @@ self.onmessage = async ({ data }) => {
     }
     const live = args.map((a, i) => (isCallback(a) ? (value) => post({ id, type: 'progress', arg: i, value }) : a));
     const value = await run(method, live);
-    post({ id, type: 'result', value: value ?? null });
+    // The model event first: when the caller's promise resolves, the page already shows the
+    // model its call made (messages arrive in order).
     if (METHODS[method].changesModel && lab) post({ type: 'model', info: lab.info() });
+    post({ id, type: 'result', value: value ?? null });
   } catch (e) {
     post({ id, type: 'error', error: errorToWire(e) });
   }

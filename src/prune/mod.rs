@@ -5,6 +5,7 @@
 
 pub mod compact;
 pub mod finetune;
+pub mod histogram;
 pub mod neuron;
 pub mod weight;
 
@@ -17,6 +18,7 @@ use crate::model::{Model, Weights};
 use crate::train::{Evaluation, TrainError, evaluate};
 pub use crate::model::Mask;
 pub use compact::{CompactReport, Compacted, SparseSizes, compact, measure_compaction, sparse_sizes};
+pub use histogram::{LayerHistogram, WeightHistogram, weight_histogram};
 pub use neuron::{NeuronPruning, Variant, neuron_prune};
 pub use weight::{Scope, stranded, weight_mask};
 

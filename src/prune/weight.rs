@@ -249,7 +249,7 @@ fn first(items: &mut [(f32, u32, u32)], m: usize, order: Order) -> &[(f32, u32, 
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::model::{Arch, HostTensor, Layer};
 

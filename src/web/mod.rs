@@ -151,6 +151,17 @@ impl Lab {
         self.prune_with(Method::Neuron, k, options)
     }
 
+    /// What weight pruning the dense model at `k` % (with `options.scope`) would remove, per
+    /// hidden layer: |w| histograms split into kept and removed, thresholds and counts. Quick
+    /// enough to call as a slider moves; changes nothing.
+    #[wasm_bindgen(js_name = weightHistogram, unchecked_return_type = "WeightHistogram")]
+    pub fn weight_histogram(&self, k: f64, #[wasm_bindgen(unchecked_param_type = "PruneOptions | undefined")] options: JsValue) -> JsResult {
+        let sparsity = Sparsity::new(k)?;
+        let o: PruneOptions = js::options(options)?;
+        let dense = self.inner.dense("drawing the weight histogram")?;
+        to_js(&prune::weight_histogram(&dense, sparsity, o.scope.unwrap_or_default()))
+    }
+
     /// Trains the pruned model for `epochs` epochs; pruned weights stay zero.
     #[wasm_bindgen(js_name = fineTune, unchecked_return_type = "Promise<PruneReport>")]
     pub fn fine_tune(

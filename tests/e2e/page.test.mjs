@@ -234,6 +234,27 @@ try {
     return line;
   });
 
+  await check('the weight histogram counts, at the slider, exactly what the prune then removes', async () => {
+    await page.check('input[name="prune-method"][value="weight"]');
+    await page.selectOption('#prune-scope', 'layer');
+    await page.$eval('#prune-sparsity', (el) => {
+      el.value = '70';
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await until(page, () => window.pruneLab.state.prune.histogram?.sparsity === 70 && window.pruneLab.state.prune.histogram?.scope === 'layer', 30_000, 'the histogram at 70 %');
+    const h = (await state(page)).prune.histogram;
+    assert(await page.isVisible('#prune-histogram-layers canvas'), 'no histogram is drawn');
+    await page.click('#prune-start');
+    await until(page, () => window.pruneLab.state.prune.status !== 'running' && window.pruneLab.state.prune.result, 2 * MIN, 'the prune');
+    const r = (await state(page)).prune.result;
+    const removed = h.layers.map((l) => r.layers.find((x) => x.name === l.name)).map((x) => x.weights - x.nonzero_weights);
+    assert(JSON.stringify(removed) === JSON.stringify(h.layers.map((l) => l.would_remove)), `histogram ${h.layers.map((l) => l.would_remove)} vs pruned ${removed}`);
+    await shot(page.locator('#prune-histogram'), 'histogram.png', 'screenshots/histogram.png');
+    await page.click('#prune-reset');
+    await until(page, () => !window.pruneLab.state.busy && !window.pruneLab.state.model?.model?.pruned, 60_000, 'the reset');
+    return `per layer at 70 %: ${removed.join(', ')} removed, as counted`;
+  });
+
   await check('switching backend keeps the pruning, and reset still gives the dense model back', async () => {
     await page.check('input[name="prune-method"][value="weight"]');
     await page.selectOption('#prune-scope', 'global');

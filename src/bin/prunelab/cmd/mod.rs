@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod calibrate;
 pub mod eval;
+pub mod histogram;
 pub mod prune;
 pub mod serve;
 pub mod subset;
@@ -17,6 +18,8 @@ pub enum Command {
     Eval(eval::Args),
     /// Fit a saved model's confidence (temperature, "not sure") on held-out training images.
     Calibrate(calibrate::Args),
+    /// What weight pruning at a sparsity would remove, per layer (|w| histograms, thresholds).
+    Histogram(histogram::Args),
     /// Prune a saved model, optionally fine-tune it, and report what is left.
     Prune(prune::Args),
     /// Prune the same trained model at each sparsity by each method; table, CSV, JSON and SVG chart.
