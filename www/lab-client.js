@@ -9,7 +9,7 @@
 //   await lab.create({ backend: 'cpu' });   // worker-only: a Lab with the default model
 //   await lab.loadData();                    // worker-only: streams data/*.gz
 //   const r = await lab.pruneWeights(90, { scope: 'global' });
-//   const probs = await lab.classify(new Float32Array(784));
+//   const verdict = await lab.classify(new Float32Array(784));   // {probabilities, class, certainty…}
 
 import { METHODS, callbackPlaceholder, errorFromWire, labError, pack } from './api.js';
 
