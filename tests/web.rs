@@ -172,6 +172,16 @@ async fn workflow(backend: &str, train_limit: usize) {
     let (kind, _) = thrown(lab.weight_histogram(101.0, JsValue::UNDEFINED));
     assert_eq!(kind, "bad_sparsity");
 
+    // A preview answers for dense and pruned side by side and changes nothing.
+    let two: Vec<f32> = image(&lab, 0).to_vec().into_iter().chain(image(&lab, 1).to_vec()).collect();
+    let before = nonzero(&lab);
+    let p = ok(lab.preview(0.0, obj(&[("method", "neuron".into())]), Float32Array::from(two.as_slice()).into())).await;
+    assert_eq!(js_sys::Array::from(&field(&p, "pruned")).length(), 2);
+    assert_eq!(field(&p, "dense.0.class").as_f64(), field(&p, "pruned.0.class").as_f64());
+    assert_eq!(nonzero(&lab), before);
+    let (kind, _) = err(lab.preview(50.0, obj(&[("method", "weight".into())]), Float32Array::new_with_length(10).into())).await;
+    assert_eq!(kind, "bad_image");
+
     // Bad sparsities, each named; the lab stays usable.
     for k in [150.0, f64::NAN, -1.0] {
         let (kind, m) = err(lab.prune_weights(k, JsValue::UNDEFINED)).await;

@@ -24,6 +24,7 @@ export const METHODS = {
   pruneWeights: { changesModel: true },
   pruneNeurons: { changesModel: true },
   weightHistogram: {},
+  preview: {},
   fineTune: { changesModel: true },
   sweep: {},
   reset: { changesModel: true },

@@ -1,7 +1,7 @@
 // Prune Lab's bench page: for each backend ("cpu" always, "webgpu" when a Lab can be created on
-// it) measures MLP and CNN training speed, classify latency and, on the CPU, the full 10-point
-// two-method MLP sweep on the default model; plus the wasm size. The result is one JSON object
-// in <pre id="bench-result"> (data-done="1" when finished) and on the console.
+// it) measures MLP and CNN training speed, classify latency, the live preview's latency and, on
+// the CPU, the full 10-point two-method MLP sweep on the default model; plus the wasm size. The
+// result is one JSON object in <pre id="bench-result"> (data-done="1" when finished) and on the console.
 
 import { LabClient } from './lab-client.js';
 
@@ -51,6 +51,24 @@ async function classifyLatency(lab) {
   return round(median(ms), 3);
 }
 
+/** One slider step of the live preview: 11 images (the strip and the pad), weight pruning at
+ *  90 % then neuron pruning at 50 %, dense and pruned; the median of each, in ms. */
+async function previewLatency(lab) {
+  const images = new Float32Array(11 * 784).map((_, i) => ((i * 7919) % 255) / 255);
+  const out = {};
+  for (const [name, k, options] of [['weight', 90, { method: 'weight', scope: 'global' }], ['neuron', 50, { method: 'neuron' }]]) {
+    await lab.preview(k, options, images);
+    const ms = [];
+    for (let i = 0; i < 10; i++) {
+      const t = performance.now();
+      await lab.preview(k + (i % 2), options, images);
+      ms.push(performance.now() - t);
+    }
+    out[name] = round(median(ms), 1);
+  }
+  return out;
+}
+
 async function benchBackend(backend) {
   const lab = new LabClient();
   const out = {};
@@ -62,6 +80,7 @@ async function benchBackend(backend) {
     status(`${backend}: loading data`);
     await lab.loadData();
     out.classify_ms_median = created.defaultModel.ok ? await classifyLatency(lab) : null;
+    out.preview_ms_median = created.defaultModel.ok ? await previewLatency(lab) : null;
     if (backend === 'cpu' && created.defaultModel.ok) {
       status(`${backend}: sweep (2 methods × 10 sparsities) on the default model`);
       const t = performance.now();

@@ -7,6 +7,7 @@ pub mod compact;
 pub mod finetune;
 pub mod histogram;
 pub mod neuron;
+pub mod preview;
 pub mod weight;
 
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,7 @@ pub use crate::model::Mask;
 pub use compact::{CompactReport, Compacted, SparseSizes, compact, measure_compaction, sparse_sizes};
 pub use histogram::{LayerHistogram, WeightHistogram, weight_histogram};
 pub use neuron::{NeuronPruning, Variant, neuron_prune};
+pub use preview::{Guess, Preview, preview};
 pub use weight::{Scope, stranded, weight_mask};
 
 /// A share of weights or units to remove, in percent, always within 0..=100 and finite.

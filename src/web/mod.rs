@@ -162,6 +162,29 @@ impl Lab {
         to_js(&prune::weight_histogram(&dense, sparsity, o.scope.unwrap_or_default()))
     }
 
+    /// What pruning the dense model at `k` % would do to `images` (784 values in [0, 1] per
+    /// image, concatenated): the dense and the pruned network's answers side by side. Nothing
+    /// is kept; for a live preview as a slider moves.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Preview>")]
+    pub fn preview(
+        &self,
+        k: f64,
+        #[wasm_bindgen(unchecked_param_type = "PreviewOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] images: JsValue,
+    ) -> Promise {
+        let inner = self.inner.clone();
+        promise(async move {
+            let sparsity = Sparsity::new(k)?;
+            let o: PreviewOptions = required(options, "preview options (at least the method)")?;
+            if !(images.is_instance_of::<Float32Array>() || js_sys::Array::is_array(&images)) {
+                return Err(TrainError::BadImage("not an array of numbers".into()).into());
+            }
+            let dense = inner.dense("previewing a pruning")?;
+            let spec = PruneSpec { method: o.method, sparsity, scope: o.scope.unwrap_or_default(), connected: o.connected.unwrap_or(false), variant: o.variant.unwrap_or_default() };
+            to_js(&prune::preview(&dense, spec, &Float32Array::new(&images).to_vec(), &inner.device).await?)
+        })
+    }
+
     /// Trains the pruned model for `epochs` epochs; pruned weights stay zero.
     #[wasm_bindgen(js_name = fineTune, unchecked_return_type = "Promise<PruneReport>")]
     pub fn fine_tune(

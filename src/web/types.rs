@@ -72,6 +72,19 @@ pub struct TrainOptions {
     pub validation: Option<usize>,
 }
 
+/// A pruning to preview: the method and its options (the sparsity is an argument).
+#[derive(Deserialize, Tsify)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PreviewOptions {
+    pub method: Method,
+    #[tsify(optional)]
+    pub scope: Option<Scope>,
+    #[tsify(optional)]
+    pub connected: Option<bool>,
+    #[tsify(optional)]
+    pub variant: Option<Variant>,
+}
+
 #[derive(Deserialize, Default, Tsify)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PruneOptions {

@@ -109,6 +109,16 @@ async function drawSneaker(page) {
   }
 }
 
+/** Chooses weight pruning with `scope` and moves the sparsity slider to `k` %. */
+async function setWeightPruning(page, scope, k) {
+  await page.check('input[name="prune-method"][value="weight"]');
+  await page.selectOption('#prune-scope', scope);
+  await page.$eval('#prune-sparsity', (el, value) => {
+    el.value = String(value);
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+  }, k);
+}
+
 /** Draws, then checks the 10 probabilities of the drawing sum to 1. */
 async function drawAndClassify(page) {
   const before = (await state(page)).draw.classified;
@@ -235,12 +245,7 @@ try {
   });
 
   await check('the weight histogram counts, at the slider, exactly what the prune then removes', async () => {
-    await page.check('input[name="prune-method"][value="weight"]');
-    await page.selectOption('#prune-scope', 'layer');
-    await page.$eval('#prune-sparsity', (el) => {
-      el.value = '70';
-      el.dispatchEvent(new Event('input', { bubbles: true }));
-    });
+    await setWeightPruning(page, 'layer', 70);
     await until(page, () => window.pruneLab.state.prune.histogram?.sparsity === 70 && window.pruneLab.state.prune.histogram?.scope === 'layer', 30_000, 'the histogram at 70 %');
     const h = (await state(page)).prune.histogram;
     assert(await page.isVisible('#prune-histogram-layers canvas'), 'no histogram is drawn');
@@ -255,13 +260,30 @@ try {
     return `per layer at 70 %: ${removed.join(', ')} removed, as counted`;
   });
 
-  await check('switching backend keeps the pruning, and reset still gives the dense model back', async () => {
-    await page.check('input[name="prune-method"][value="weight"]');
-    await page.selectOption('#prune-scope', 'global');
-    await page.$eval('#prune-sparsity', (el) => {
-      el.value = '90';
-      el.dispatchEvent(new Event('input', { bubbles: true }));
+  await check('the live preview answers as the committed prune then does', async () => {
+    await setWeightPruning(page, 'global', 95);
+    await until(page, () => window.pruneLab.state.prune.preview?.sparsity === 95 && window.pruneLab.state.prune.preview?.method === 'weight', 30_000, 'the preview at 95 %');
+    const pv = (await state(page)).prune.preview;
+    assert(pv.pruned.length >= 10, `${pv.pruned.length} images previewed`);
+    await page.click('#prune-start');
+    await until(page, () => window.pruneLab.state.prune.status !== 'running' && window.pruneLab.state.prune.result, 2 * MIN, 'the prune');
+    // The network in use is now the committed prune: it must answer as the preview said.
+    const classes = await page.evaluate(async () => {
+      const c = window.pruneLab.client;
+      const s = await c.sampleImages(1);
+      const out = [];
+      for (let i = 0; i < s.labels.length; i++) out.push((await c.classify(Float32Array.from(s.pixels.subarray(i * 784, (i + 1) * 784), (v) => v / 255))).class);
+      return out;
     });
+    assert(JSON.stringify(classes) === JSON.stringify(pv.pruned.slice(0, 10)), `preview ${pv.pruned.slice(0, 10)} vs committed ${classes}`);
+    await shot(page.locator('#prune-preview'), 'preview.png', 'screenshots/preview.png');
+    await page.click('#prune-reset');
+    await until(page, () => !window.pruneLab.state.busy && !window.pruneLab.state.model?.model?.pruned, 60_000, 'the reset');
+    return `at 95 %: dense ${pv.dense.slice(0, 10)}, pruned ${pv.pruned.slice(0, 10)} (${pv.millis.toFixed(0)} ms)`;
+  });
+
+  await check('switching backend keeps the pruning, and reset still gives the dense model back', async () => {
+    await setWeightPruning(page, 'global', 90);
     await page.fill('#prune-ft', '0');
     await page.click('#prune-start');
     await until(page, () => !['idle', 'running'].includes(window.pruneLab.state.prune.status) && !window.pruneLab.state.busy, 3 * MIN, 'weight pruning');

@@ -59,6 +59,7 @@ export function setupData(page) {
       showError('data', e);
     }
     state.data.status = 'loaded';
+    page.panels.preview?.update(); // its strip of test images is there now
     return true;
   }
 

@@ -48,12 +48,14 @@ export function setupDraw(page) {
       const options = { model: classifier() };
       if (image) {
         paintImage($('seen'), image, { unit: true });
+        d.input = Array.from(image, (v) => Math.round(v * 255));
         verdict = await client.classify(image, options);
       } else {
         const r = await client.classifyDrawing(drawing, options);
         if (mine !== seq) return;
         if (!r) return blank();
         paintImage($('seen'), r.input);
+        d.input = Array.from(r.input);
         verdict = r.verdict;
       }
       if (mine !== seq) return;
@@ -81,6 +83,7 @@ export function setupDraw(page) {
     $('draw-guess').classList.remove('unsure');
     d.probs = null;
     d.verdict = null;
+    d.input = null;
   }
 
   function changed(kind) {
