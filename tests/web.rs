@@ -57,16 +57,6 @@ fn thrown<T: std::fmt::Debug>(r: Result<T, prunelab::web::LabError>) -> (String,
     kind_and_message(&r.expect_err("expected an error").into())
 }
 
-/// Gives the browser a turn (a macrotask): the calls after training resolve as microtasks, and
-/// a renderer busy for 30 s in a row makes chromedriver give up on the page.
-async fn yield_to_browser() {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        let set_timeout: js_sys::Function = Reflect::get(&js_sys::global(), &"setTimeout".into()).unwrap().dyn_into().unwrap();
-        set_timeout.call2(&JsValue::NULL, &resolve, &JsValue::from(0)).unwrap();
-    });
-    JsFuture::from(p).await.unwrap();
-}
-
 /// A verdict's probabilities.
 fn probabilities(verdict: &JsValue) -> Vec<f32> {
     js_sys::Array::from(&field(verdict, "probabilities")).iter().map(|v| v.as_f64().unwrap() as f32).collect()
@@ -125,7 +115,6 @@ async fn workflow(backend: &str, train_limit: usize) {
     let v: JsValue = e.into();
     assert_eq!(kind_and_message(&v).0, "data");
     assert_eq!(field(&v, "file").as_string().unwrap(), "train-images-idx3-ubyte");
-    yield_to_browser().await;
     // 10,000,000 images pass the item limit, but their size overflows wasm32's usize.
     let (kind, m) = thrown(lab.load_dataset(with_train_images(&idx_header_only(10_000_000))));
     assert!(kind == "data" && m.contains("too large"), "{kind}: {m}");
@@ -133,12 +122,10 @@ async fn workflow(backend: &str, train_limit: usize) {
     let info = lab.load_dataset(files()).unwrap();
     assert_eq!((num(&info, "train"), num(&info, "test")), (320.0, 200.0));
 
-    yield_to_browser().await;
     // A few batches of the report's MLP, with progress reports.
     let seen = std::rc::Rc::new(std::cell::Cell::new(0));
     let counter = seen.clone();
     let on_progress = wasm_bindgen::closure::Closure::<dyn FnMut(JsValue)>::new(move |_| counter.set(counter.get() + 1));
-    yield_to_browser().await;
     // Three epochs on the CPU: one, with its cosine schedule, leaves the 320-image MLP near chance.
     let epochs = if train_limit >= 320 { 3 } else { 1 };
     let options = obj(&[("model", "mlp".into()), ("epochs", epochs.into()), ("batchSize", 32.into()), ("limit", (train_limit as u32).into())]);
@@ -146,7 +133,6 @@ async fn workflow(backend: &str, train_limit: usize) {
     assert!(seen.get() >= train_limit / 32, "progress was reported {} times", seen.get());
     assert_eq!(num(&trained, "params"), 2_388_710.0);
     assert_eq!(num(&trained, "train_images") as usize, train_limit);
-    yield_to_browser().await;
     // The reported accuracy is the confusion matrix's diagonal, and training beat chance (10 %).
     let accuracy = num(&trained, "evaluation.accuracy");
     let confusion: Vec<Vec<f64>> = js_sys::Array::from(&field(&trained, "evaluation.confusion")).iter().map(|r| js_sys::Array::from(&r).iter().map(|v| v.as_f64().unwrap()).collect()).collect();
@@ -156,9 +142,7 @@ async fn workflow(backend: &str, train_limit: usize) {
         assert!(accuracy > 0.4, "accuracy {accuracy} after 3 epochs of {train_limit} images");
     }
 
-    yield_to_browser().await;
     // Classification: a verdict with 10 probabilities summing to 1, its class the most
-    yield_to_browser().await;
     // probable; a 100-pixel image is refused.
     let verdict = ok(lab.classify(image(&lab, 0).into(), JsValue::UNDEFINED)).await;
     let probs = probabilities(&verdict);
@@ -169,7 +153,6 @@ async fn workflow(backend: &str, train_limit: usize) {
     let (kind, m) = err(lab.classify(Float32Array::new_with_length(100).into(), JsValue::UNDEFINED)).await;
     assert!(kind == "bad_image" && m.contains("784"), "{kind}: {m}");
 
-    yield_to_browser().await;
     // Drawings: the Lab's conversion is the engine's, and a broken drawing is refused by kind.
     let drawing = Drawing { side: 280, strokes: vec![Stroke { size: 18.0, points: vec![[60.0, 60.0], [200.0, 80.0], [150.0, 220.0]] }] };
     let js_drawing = serde_wasm_bindgen::to_value(&drawing).unwrap();
@@ -182,7 +165,6 @@ async fn workflow(backend: &str, train_limit: usize) {
     let (kind, m) = err(lab.classify_drawing(obj(&[("side", 280.into()), ("strokes", "lines".into())]), JsValue::UNDEFINED)).await;
     assert!(kind == "bad_drawing", "{kind}: {m}");
 
-    yield_to_browser().await;
     // The histogram counts what weight pruning at a sparsity would remove: ⌊k/100 · n⌋.
     let h = lab.weight_histogram(70.0, JsValue::UNDEFINED).unwrap();
     assert_eq!(num(&h, "would_remove") as usize, HIDDEN_KERNELS * 70 / 100);
@@ -190,16 +172,6 @@ async fn workflow(backend: &str, train_limit: usize) {
     let (kind, _) = thrown(lab.weight_histogram(101.0, JsValue::UNDEFINED));
     assert_eq!(kind, "bad_sparsity");
 
-    yield_to_browser().await;
-    // The first layer: the strongest units first, 784 weights each, and every pixel's survivors.
-    let first = lab.first_layer(64).unwrap();
-    let units = js_sys::Array::from(&field(&first, "units"));
-    assert_eq!(units.length(), 64);
-    assert!(num(&units.get(0), "norm") >= num(&units.get(63), "norm"));
-    assert_eq!(js_sys::Array::from(&field(&units.get(0), "weights")).length(), 784);
-    assert_eq!(js_sys::Array::from(&field(&first, "survivors")).length(), 784);
-
-    yield_to_browser().await;
     // A preview answers for dense and pruned side by side and changes nothing.
     let two: Vec<f32> = image(&lab, 0).to_vec().into_iter().chain(image(&lab, 1).to_vec()).collect();
     let before = nonzero(&lab);
@@ -210,7 +182,6 @@ async fn workflow(backend: &str, train_limit: usize) {
     let (kind, _) = err(lab.preview(50.0, obj(&[("method", "weight".into())]), Float32Array::new_with_length(10).into())).await;
     assert_eq!(kind, "bad_image");
 
-    yield_to_browser().await;
     // Bad sparsities, each named; the lab stays usable.
     for k in [150.0, f64::NAN, -1.0] {
         let (kind, m) = err(lab.prune_weights(k, JsValue::UNDEFINED)).await;
@@ -219,21 +190,17 @@ async fn workflow(backend: &str, train_limit: usize) {
     let (kind, _) = err(lab.prune_weights(50.0, obj(&[("scope", "everywhere".into())]))).await;
     assert_eq!(kind, "options");
 
-    yield_to_browser().await;
     // Connected weight pruning: the same exact count, the budget kept on input-to-output paths.
     let pruned = ok(lab.prune_weights(99.0, obj(&[("connected", true.into())]))).await;
     assert_eq!(num(&pruned, "removed") as usize, HIDDEN_KERNELS * 99 / 100);
 
-    yield_to_browser().await;
     // Weight pruning: exactly ⌊0.9·n⌋ of the hidden kernels' weights.
     let pruned = ok(lab.prune_weights(90.0, JsValue::UNDEFINED)).await;
     assert_eq!(num(&pruned, "removed") as usize, HIDDEN_KERNELS * 9 / 10);
     assert_eq!(num(&pruned, "nonzero_params") as usize, 2_388_710 - HIDDEN_KERNELS * 9 / 10);
     assert_eq!((num(&pruned, "finetune_epochs"), num(&pruned, "finetune_ms")), (0.0, 0.0));
 
-    yield_to_browser().await;
     // The whole state (dense weights, mask, pruning) moves to another Lab, as the page does when
-    yield_to_browser().await;
     // switching backends: `reset` there still gives the dense model back.
     let restored = self::lab(backend).await;
     restored.restore_state(&lab.save_state().unwrap()).unwrap();
@@ -244,7 +211,6 @@ async fn workflow(backend: &str, train_limit: usize) {
     let (kind, _) = thrown(restored.restore_state(&[1, 2, 3]));
     assert_eq!(kind, "model_file");
 
-    yield_to_browser().await;
     // Fine-tuning keeps every pruned weight at zero, and reports its own time.
     let tuned = ok(lab.fine_tune(1, obj(&[("limit", 64.into())]), JsValue::UNDEFINED)).await;
     assert_eq!(num(&tuned, "removed") as usize, HIDDEN_KERNELS * 9 / 10);
@@ -255,7 +221,6 @@ async fn workflow(backend: &str, train_limit: usize) {
     let zeros: usize = exported.weights.layers[..4].iter().map(|l| l.weight.len() - l.weight.count_nonzero()).sum();
     assert!(zeros >= HIDDEN_KERNELS * 9 / 10, "only {zeros} zeros after fine-tuning");
 
-    yield_to_browser().await;
     // Misclassified test images: exactly those whose prediction is not their label.
     let predictions: Vec<u8> = js_sys::Array::from(&field(&ok(lab.evaluate()).await, "predictions")).iter().map(|v| v.as_f64().unwrap() as u8).collect();
     let labels = lab.test_labels().unwrap();
@@ -268,7 +233,6 @@ async fn workflow(backend: &str, train_limit: usize) {
         assert_eq!(Uint8Array::from(field(&first, "pixels")).length(), 784);
     }
 
-    yield_to_browser().await;
     // Neuron pruning, 50 % per layer: half the units of each hidden layer are gone.
     let pruned = ok(lab.prune_neurons(50.0, JsValue::UNDEFINED)).await;
     let layers = js_sys::Array::from(&field(&pruned, "layers"));
@@ -280,10 +244,8 @@ async fn workflow(backend: &str, train_limit: usize) {
     assert!(num(&compacted, "params") < num(&compacted, "dense_params") / 2.0);
     assert!(num(&compacted, "max_abs_diff") < 1e-4, "logits differ by {}", num(&compacted, "max_abs_diff"));
 
-    yield_to_browser().await;
     // Export and import give the same model and predictions; a malformed file is refused.
     let bytes = lab.export_model(None).unwrap();
-    yield_to_browser().await;
     // Pruned, the export is the sparse encoding (version 2): a bitmask and the non-zeros.
     assert_eq!(bytes[8], 2, "a pruned export is not sparse");
     let before = probabilities(&ok(lab.classify(image(&lab, 1).into(), JsValue::UNDEFINED)).await);
@@ -294,7 +256,6 @@ async fn workflow(backend: &str, train_limit: usize) {
     for (a, b) in before.iter().zip(&after) {
         assert!((a - b).abs() < 1e-5, "{before:?} vs {after:?}");
     }
-    yield_to_browser().await;
     // The same file as the drawing model answers alike, and the model in use is untouched.
     let (kind, _) = err(other.classify(image(&lab, 1).into(), obj(&[("model", "drawings".into())]))).await;
     assert_eq!(kind, "no_model");
@@ -306,7 +267,6 @@ async fn workflow(backend: &str, train_limit: usize) {
     assert!(!field(&other.info().unwrap(), "drawing_model").is_undefined());
     let (kind, m) = thrown(other.import_model(&bytes[..bytes.len() / 2]));
     assert!(kind == "model_file" && m.contains("bytes follow"), "{kind}: {m}");
-    yield_to_browser().await;
     // reset returns to the dense model.
     lab.reset().unwrap();
     assert!(field(&lab.info().unwrap(), "model.pruned").is_undefined());

@@ -25,7 +25,6 @@ export const METHODS = {
   pruneNeurons: { changesModel: true },
   weightHistogram: {},
   preview: {},
-  firstLayer: {},
   fineTune: { changesModel: true },
   sweep: {},
   reset: { changesModel: true },
