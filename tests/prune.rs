@@ -147,3 +147,26 @@ fn connected_pruning_keeps_the_count_and_strands_nothing_in_either_model() {
         assert_eq!(prune(&dense, PruneSpec { connected: true, ..global }).mask, prune(&dense, global).mask, "{}", arch.describe());
     }
 }
+
+/// One might expect weight pruning to empty the first layer's border pixels first, as the
+/// garments rarely reach the frame. On the default MLP it is the other way round: those weights
+/// get almost no gradient, so they keep their random initial size, while training pulls many
+/// weights of the busy centre towards zero; AdamW's weak decay (5e-4) does not shrink the
+/// untrained ones in 5 epochs. The page's survivors map shows it (README).
+#[test]
+fn weight_pruning_keeps_the_untrained_border_weights() {
+    let file = prunelab::model::file::ModelFile::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("www/models/default.plab")).unwrap();
+    let pruned = prune(&file.weights, spec(Method::Weight, 90.0));
+    let view = prunelab::prune::first_layer(&file.weights, Some(&pruned.weights), 64);
+    let survivors = view.survivors.unwrap();
+    let mean = |f: &dyn Fn(usize, usize) -> bool| {
+        let picked: Vec<u32> = (0..784).filter(|&i| f(i % 28, i / 28)).map(|i| survivors[i]).collect();
+        picked.iter().sum::<u32>() as f64 / picked.len() as f64
+    };
+    let border = mean(&|x, y| x == 0 || x == 27 || y == 0 || y == 27);
+    let centre = mean(&|x, y| (7..21).contains(&x) && (7..21).contains(&y));
+    println!("weights left per pixel at 90 %: border {border:.1}, centre {centre:.1} of 1000");
+    assert!(border > 2.0 * centre, "border {border}, centre {centre}");
+    assert_eq!(view.units.len(), 64);
+    assert!(view.units.windows(2).all(|w| w[0].norm >= w[1].norm));
+}

@@ -172,6 +172,14 @@ async fn workflow(backend: &str, train_limit: usize) {
     let (kind, _) = thrown(lab.weight_histogram(101.0, JsValue::UNDEFINED));
     assert_eq!(kind, "bad_sparsity");
 
+    // The first layer: the strongest units first, 784 weights each, and every pixel's survivors.
+    let first = lab.first_layer(64).unwrap();
+    let units = js_sys::Array::from(&field(&first, "units"));
+    assert_eq!(units.length(), 64);
+    assert!(num(&units.get(0), "norm") >= num(&units.get(63), "norm"));
+    assert_eq!(js_sys::Array::from(&field(&units.get(0), "weights")).length(), 784);
+    assert_eq!(js_sys::Array::from(&field(&first, "survivors")).length(), 784);
+
     // A preview answers for dense and pruned side by side and changes nothing.
     let two: Vec<f32> = image(&lab, 0).to_vec().into_iter().chain(image(&lab, 1).to_vec()).collect();
     let before = nonzero(&lab);

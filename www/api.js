@@ -25,6 +25,7 @@ export const METHODS = {
   pruneNeurons: { changesModel: true },
   weightHistogram: {},
   preview: {},
+  firstLayer: {},
   fineTune: { changesModel: true },
   sweep: {},
   reset: { changesModel: true },

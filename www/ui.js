@@ -9,6 +9,7 @@ import { TrainChart, SweepChart } from './charts.js';
 import { $, int } from './format.js';
 import { setupData } from './panels/data.js';
 import { setupTrain } from './panels/train.js';
+import { setupFirstLayer } from './panels/first-layer.js';
 import { setupHistogram } from './panels/histogram.js';
 import { setupPreview } from './panels/preview.js';
 import { setupPrune } from './panels/prune.js';
@@ -31,7 +32,7 @@ const state = {
   drawingModel: null, // the worker's report on models/drawings.plab (the pad's default)
   data: { status: 'idle', progress: {}, events: 0, info: null, error: null, errorKind: null, errorFile: null },
   train: { status: 'idle', curve: { loss: [], accuracy: [] }, result: null, error: null, errorKind: null },
-  prune: { status: 'idle', result: null, compact: null, histogram: null, preview: null, error: null, errorKind: null },
+  prune: { status: 'idle', result: null, compact: null, histogram: null, preview: null, firstLayer: null, error: null, errorKind: null },
   sweep: { status: 'idle', points: [], counts: { weight: 0, neuron: 0 }, result: null, error: null, errorKind: null },
   draw: { probs: null, verdict: null, input: null, classified: 0, latest: 0, shown: 0, source: null, error: null, errorKind: null },
 };
@@ -107,6 +108,7 @@ function setModel(info) {
   page.panels.draw?.refresh();
   page.panels.histogram?.update();
   page.panels.preview?.update();
+  page.panels.firstLayer?.update();
 }
 
 function setBackend(b) {
@@ -158,7 +160,7 @@ async function start() {
   }
   charts.train = new TrainChart($('train-chart'));
   charts.sweep = new SweepChart($('sweep-chart'));
-  Object.assign(page.panels, { data: setupData(page), train: setupTrain(page), prune: setupPrune(page), histogram: setupHistogram(page), preview: setupPreview(page), draw: setupDraw(page) });
+  Object.assign(page.panels, { data: setupData(page), train: setupTrain(page), prune: setupPrune(page), histogram: setupHistogram(page), preview: setupPreview(page), firstLayer: setupFirstLayer(page), draw: setupDraw(page) });
   $('backend-select').value = BACKEND;
   $('backend-select').addEventListener('change', switchBackend);
   client.on('model', (m) => setModel(m.info));

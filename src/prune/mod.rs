@@ -5,6 +5,7 @@
 
 pub mod compact;
 pub mod finetune;
+pub mod first_layer;
 pub mod histogram;
 pub mod neuron;
 pub mod preview;
@@ -19,6 +20,7 @@ use crate::model::{Model, Weights};
 use crate::train::{Evaluation, TrainError, evaluate};
 pub use crate::model::Mask;
 pub use compact::{CompactReport, Compacted, SparseSizes, compact, measure_compaction, sparse_sizes};
+pub use first_layer::{FirstLayer, UnitImage, first_layer};
 pub use histogram::{LayerHistogram, WeightHistogram, weight_histogram};
 pub use neuron::{NeuronPruning, Variant, neuron_prune};
 pub use preview::{Guess, Preview, preview};

@@ -185,6 +185,16 @@ impl Lab {
         })
     }
 
+    /// The first layer's `maxUnits` strongest units as small images of their incoming weights,
+    /// with what the current pruning removed, and (MLP) how many weights survive from each
+    /// input pixel.
+    #[wasm_bindgen(js_name = firstLayer, unchecked_return_type = "FirstLayer")]
+    pub fn first_layer(&self, #[wasm_bindgen(js_name = maxUnits)] max_units: usize) -> JsResult {
+        let dense = self.inner.dense("showing the first layer")?;
+        let pruning = self.inner.state.borrow().pruning.clone();
+        to_js(&prune::first_layer(&dense, pruning.as_ref().map(|p| &p.weights), max_units))
+    }
+
     /// Trains the pruned model for `epochs` epochs; pruned weights stay zero.
     #[wasm_bindgen(js_name = fineTune, unchecked_return_type = "Promise<PruneReport>")]
     pub fn fine_tune(

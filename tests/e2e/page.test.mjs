@@ -277,9 +277,19 @@ try {
     });
     assert(JSON.stringify(classes) === JSON.stringify(pv.pruned.slice(0, 10)), `preview ${pv.pruned.slice(0, 10)} vs committed ${classes}`);
     await shot(page.locator('#prune-preview'), 'preview.png', 'screenshots/preview.png');
+    // Inside the first layer, after the prune: the border pixels lost more weights than the centre.
+    // Inside the first layer, after the prune: about 5 % of each pixel's weights are left
+    // (tests/prune.rs checks on the default model that the border empties first).
+    const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    await until(page, () => { const f = window.pruneLab.state.prune.firstLayer; return f?.survivors && f.survivors.reduce((a, b) => a + b, 0) < 0.2 * 784 * f.total; }, 30_000, 'the first layer after pruning');
+    const f = (await state(page)).prune.firstLayer;
+    const border = mean(f.survivors.filter((_, i) => [0, 27].includes(i % 28) || [0, 27].includes(Math.floor(i / 28))));
+    const centre = mean(f.survivors.filter((_, i) => Math.abs((i % 28) - 13.5) < 7 && Math.abs(Math.floor(i / 28) - 13.5) < 7));
+    assert(f.units.length === 64, `${f.units.length} units shown`);
+    await shot(page.locator('#first-layer'), 'first-layer.png', 'screenshots/first-layer.png');
     await page.click('#prune-reset');
     await until(page, () => !window.pruneLab.state.busy && !window.pruneLab.state.model?.model?.pruned, 60_000, 'the reset');
-    return `at 95 %: dense ${pv.dense.slice(0, 10)}, pruned ${pv.pruned.slice(0, 10)} (${pv.millis.toFixed(0)} ms)`;
+    return `at 95 %: dense ${pv.dense.slice(0, 10)}, pruned ${pv.pruned.slice(0, 10)} (${pv.millis.toFixed(0)} ms); first layer: ${border.toFixed(0)} weights left per border pixel, ${centre.toFixed(0)} per centre pixel`;
   });
 
   await check('switching backend keeps the pruning, and reset still gives the dense model back', async () => {
