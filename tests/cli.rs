@@ -166,7 +166,7 @@ fn prune_json_has_the_prune_report_fields() {
     let device = Device::flex();
     let w = block_on(Arch::Mlp { hidden: vec![4] }.init(&device).to_weights()).unwrap();
     let spec = PruneSpec { method: Method::Weight, sparsity: Sparsity::new(50.0).unwrap(), scope: Scope::Global, connected: false, variant: Variant::Full };
-    let p = prune(&w, spec);
+    let p = prune(&w, spec, None).unwrap();
     let test = Dataset::new(vec![0; 2 * IMAGE_PIXELS], vec![0, 1]).unwrap();
     let report = serde_json::to_value(block_on(PruneReport::new(&p, Some(&test), &device)).unwrap()).unwrap();
     let (_, compact) = block_on(measure_compaction(&p.weights, &test, 1, &device, async || {})).unwrap();
@@ -245,5 +245,30 @@ fn a_90_percent_pruned_mlp_saves_sparse_under_a_megabyte_and_predicts_the_same()
     assert_eq!(saved["evaluation"]["accuracy"], pruned["accuracy"]);
     // Saved compacted: units left without weights are gone, the rest as pruned.
     assert!(saved["nonzero_params"].as_u64().unwrap() <= pruned["nonzero_params"].as_u64().unwrap());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn sensitivity_curves_drive_the_sensitivity_scope_and_must_fit_the_model() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let model = root.join("www/models/default.plab");
+    let dir = scratch("sensitivity");
+    let curves = dir.join("curves.json");
+    let (m, c) = (model.to_str().unwrap(), curves.to_str().unwrap());
+    let s = run_json(&["sensitivity", "--json", "--model-file", m, "--sensitivity-images", "200", "--out", c]);
+    let sparsities = s["sparsities"].as_array().unwrap().len();
+    let layers = s["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 4, "one curve per hidden layer");
+    assert!(layers.iter().all(|l| l["accuracy"].as_array().unwrap().len() == sparsities), "one point per sparsity");
+    assert_eq!(s["images"], 200);
+    // The saved curves drive the scope: exactly ⌊k/100 · n⌋ of the 2,384,000 hidden weights.
+    for k in [80, 95] {
+        let p = run_json(&["prune", "--json", "--model-file", m, "--method", "weight", "--sparsity", &k.to_string(), "--scope", "sensitivity", "--sensitivity", c]);
+        assert_eq!(p["removed"].as_u64().unwrap(), 2_384_000 * k / 100, "{k} %");
+        assert_eq!(p["spec"]["scope"], "sensitivity");
+    }
+    // Curves of another model are refused before any work.
+    let (ok, err) = run(&["prune", "--model-file", model_file(&dir).to_str().unwrap(), "--method", "weight", "--sparsity", "50", "--scope", "sensitivity", "--sensitivity", c]);
+    assert!(!ok && err.contains("do not fit"), "{err}");
     std::fs::remove_dir_all(dir).unwrap();
 }

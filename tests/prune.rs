@@ -34,7 +34,7 @@ fn pruned_weights_stay_zero_through_finetuning() {
     let device = Device::flex();
     let dense = trained_small(&d, &device);
     for method in [Method::Weight, Method::Neuron] {
-        let p = prune(&dense, spec(method, 80.0));
+        let p = prune(&dense, spec(method, 80.0), None).unwrap();
         let tuned = block_on(finetune(&p, &d.train.take(640), finetune_config(ModelKind::Mlp, 1, Sparsity::new(50.0).unwrap()), &device, &mut Quiet)).unwrap().unwrap();
         assert_eq!((tuned.finetune_epochs, tuned.mask.clone()), (1, p.mask.clone()));
         let tuned = tuned.weights;
@@ -65,7 +65,7 @@ fn compaction_equals_the_masked_model_on_real_test_images() {
     device.seed(11);
     for arch in [Arch::report(ModelKind::Mlp), Arch::Cnn { conv: [16, 8], dense: 32 }] {
         let dense = block_on(arch.init(&device).to_weights()).unwrap();
-        let p = prune(&dense, spec(Method::Neuron, 50.0));
+        let p = prune(&dense, spec(Method::Neuron, 50.0), None).unwrap();
         let c = compact(&p.weights);
         let pixels: Vec<f32> = (0..200).flat_map(|i| d.test.image(i).iter().map(|&v| v as f32 / 255.0).collect::<Vec<_>>()).collect();
         assert_eq!(pixels.len(), 200 * IMAGE_PIXELS);
@@ -85,7 +85,7 @@ fn exact_zero_counts_on_the_report_mlp() {
     let dense = block_on(Arch::report(ModelKind::Mlp).init(&device).to_weights()).unwrap();
     let hidden_kernels = 784 * 1000 + 1000 * 1000 + 1000 * 500 + 500 * 200;
     for k in [25.0, 90.0, 99.0] {
-        let p = prune(&dense, spec(Method::Weight, k));
+        let p = prune(&dense, spec(Method::Weight, k), None).unwrap();
         assert_eq!(p.mask.removed(), (k * hidden_kernels as f64 / 100.0) as usize);
         assert_eq!(dense.num_params() - p.weights.count_nonzero(), p.mask.removed());
     }
@@ -100,7 +100,7 @@ fn gradual_pruning_reaches_the_target_exactly() {
     // steps from 50 % with stranded weights avoided.
     for (epochs, steps, initial, connected) in [(3, 3, 0.0, false), (1, 5, 0.0, false), (1, 2, 50.0, true)] {
         let schedule = CubicSchedule::new(Sparsity::new(initial).unwrap(), Sparsity::new(90.0).unwrap(), steps).unwrap();
-        let g = block_on(gradual(&dense, PruneSpec { connected, ..spec(Method::Weight, 90.0) }, schedule, &d.train.take(320), finetune_config(ModelKind::Mlp, epochs, Sparsity::new(90.0).unwrap()), &device, &mut Quiet)).unwrap().unwrap();
+        let g = block_on(gradual(&dense, PruneSpec { connected, ..spec(Method::Weight, 90.0) }, None, schedule, &d.train.take(320), finetune_config(ModelKind::Mlp, epochs, Sparsity::new(90.0).unwrap()), &device, &mut Quiet)).unwrap().unwrap();
         let (w, mask) = (&g.weights, &g.mask);
         assert_eq!((g.spec.sparsity.percent(), g.finetune_epochs, g.gradual.unwrap().steps), (90.0, epochs, steps));
         let hidden: usize = w.layers[..2].iter().map(|l| l.weight.len()).sum();
@@ -117,7 +117,7 @@ fn a_sweep_records_every_point_from_the_same_weights() {
     let dense = trained_small(&d, &device);
     let config = SweepConfig { sparsities: [0.0, 50.0, 99.0].iter().map(|&k| Sparsity::new(k).unwrap()).collect(), ..SweepConfig::default() };
     let mut seen = 0;
-    let r = block_on(sweep(&dense, None, &d.test.take(1000), &config, &device, &mut Quiet, |_| seen += 1)).unwrap();
+    let r = block_on(sweep(&dense, None, &d.test.take(1000), None, &config, &device, &mut Quiet, |_| seen += 1)).unwrap();
     assert_eq!(seen, 6);
     assert_eq!(r.points.len(), 6);
     let at = |m, k| r.points.iter().find(|p| p.method == m && p.sparsity == k).unwrap();
@@ -138,13 +138,13 @@ fn connected_pruning_keeps_the_count_and_strands_nothing_in_either_model() {
         // LAMP, because at initialisation global magnitude leaves these networks no path at all
         // (one layer's weights all rank below the others'), and then there is nothing to extend.
         let lamp = PruneSpec { scope: Scope::Lamp, ..spec(Method::Weight, k) };
-        let plain = prune(&dense, lamp);
-        let connected = prune(&dense, PruneSpec { connected: true, ..lamp });
+        let plain = prune(&dense, lamp, None).unwrap();
+        let connected = prune(&dense, PruneSpec { connected: true, ..lamp }, None).unwrap();
         assert!(!stranded(&dense, &plain.mask).is_empty(), "{}: nothing to fix", arch.describe());
         assert_eq!(connected.mask.removed(), plain.mask.removed(), "{}", arch.describe());
         assert!(stranded(&dense, &connected.mask).is_empty(), "{}", arch.describe());
         let global = spec(Method::Weight, k);
-        assert_eq!(prune(&dense, PruneSpec { connected: true, ..global }).mask, prune(&dense, global).mask, "{}", arch.describe());
+        assert_eq!(prune(&dense, PruneSpec { connected: true, ..global }, None).unwrap().mask, prune(&dense, global, None).unwrap().mask, "{}", arch.describe());
     }
 }
 
@@ -156,7 +156,7 @@ fn connected_pruning_keeps_the_count_and_strands_nothing_in_either_model() {
 #[test]
 fn weight_pruning_keeps_the_untrained_border_weights() {
     let file = prunelab::model::file::ModelFile::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("www/models/default.plab")).unwrap();
-    let pruned = prune(&file.weights, spec(Method::Weight, 90.0));
+    let pruned = prune(&file.weights, spec(Method::Weight, 90.0), None).unwrap();
     let view = prunelab::prune::first_layer(&file.weights, Some(&pruned.weights), 64);
     let survivors = view.survivors.unwrap();
     let mean = |f: &dyn Fn(usize, usize) -> bool| {

@@ -13,7 +13,9 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
-wasm_bindgen_test_configure!(run_in_browser);
+// In a dedicated worker, as the page runs the Lab: the main thread stays free for chromedriver,
+// which gives up on a renderer busy for 30 s, and long synchronous stretches are what a worker is for.
+wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
 macro_rules! subset {
     ($name:literal) => {
@@ -201,6 +203,25 @@ async fn workflow(backend: &str, train_limit: usize) {
     // Connected weight pruning: the same exact count, the budget kept on input-to-output paths.
     let pruned = ok(lab.prune_weights(99.0, obj(&[("connected", true.into())]))).await;
     assert_eq!(num(&pruned, "removed") as usize, HIDDEN_KERNELS * 99 / 100);
+
+    // The sensitivity scope needs the curves; measured (on the CPU only: the path is many
+    // evaluations, and the backend does not change how it is chosen), it removes exactly ⌊k·n⌋.
+    let (kind, _) = err(lab.prune_weights(80.0, obj(&[("scope", "sensitivity".into())]))).await;
+    assert_eq!(kind, "no_sensitivity");
+    if backend == "cpu" {
+        let seen = std::rc::Rc::new(std::cell::Cell::new(0));
+        let counter = seen.clone();
+        let on_point = wasm_bindgen::closure::Closure::<dyn Fn(JsValue)>::new(move |_| counter.set(counter.get() + 1));
+        let curves = ok(lab.sensitivity(obj(&[("images", 32.into())]), on_point.as_ref().clone())).await;
+        let layers = js_sys::Array::from(&field(&curves, "layers"));
+        assert_eq!(layers.length(), 4);
+        let points = js_sys::Array::from(&field(&curves, "sparsities")).length();
+        assert!(layers.iter().all(|l| js_sys::Array::from(&field(&l, "accuracy")).length() == points));
+        assert!(seen.get() as u32 >= 4 * points, "every point reported");
+        assert_eq!(num(&lab.info().unwrap(), "sensitivity_images"), 32.0);
+        let pruned = ok(lab.prune_weights(95.0, obj(&[("scope", "sensitivity".into())]))).await;
+        assert_eq!(num(&pruned, "removed") as usize, HIDDEN_KERNELS * 95 / 100);
+    }
 
     // Weight pruning: exactly ⌊0.9·n⌋ of the hidden kernels' weights.
     let pruned = ok(lab.prune_weights(90.0, JsValue::UNDEFINED)).await;

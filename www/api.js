@@ -28,6 +28,7 @@ export const METHODS = {
   firstLayer: {},
   fineTune: { changesModel: true },
   sweep: {},
+  sensitivity: { changesModel: true }, // LabInfo.sensitivity_images changes
   reset: { changesModel: true },
   compact: { changesModel: true },
   classify: {},

@@ -60,73 +60,138 @@ export class TrainChart {
   }
 }
 
+const PALETTE = ['#0072b2', '#009e73', '#cc79a7', '#e69f00', '#56b4e9', '#d55e00'];
+
 /**
- * Accuracy against sparsity, one line per method, points added as they arrive; the report's
+ * Accuracy (%) against sparsity (%), one line per key, points added as they arrive; `hollow`
+ * lines are isolated published points (markers only). Rebuilt when its lines change.
+ */
+class LinesChart {
+  constructor(el, { height = 280, yLabel }) {
+    Object.assign(this, { el, height, yLabel, lines: new Map(), plot: null });
+  }
+
+  /** lines: [{key, label, stroke, hollow?}]; keeps the points of keys it already had. */
+  setLines(lines) {
+    const old = this.lines;
+    this.lines = new Map(lines.map((l) => [l.key, { ...l, points: old.get(l.key)?.points ?? new Map(), show: old.get(l.key)?.show ?? true }]));
+    this.plot?.destroy();
+    const pct = (u, v) => (v == null ? '–' : `${v.toFixed(1)} %`);
+    const series = [...this.lines.values()].map((l) =>
+      l.hollow
+        ? { label: l.label, stroke: l.stroke, width: 2, show: l.show, paths: () => null, points: { show: true, size: 11, width: 2, fill: '#fff', stroke: l.stroke }, value: pct }
+        : { label: l.label, stroke: l.stroke, width: 2, show: l.show, spanGaps: true, points: { show: true, size: 6, fill: l.stroke }, value: pct },
+    );
+    const opts = {
+      width: Math.max(200, this.el.clientWidth),
+      height: this.height,
+      scales: { x: { time: false, range: [0, 100] }, y: { range: [0, 100] } },
+      series: [{ label: 'sparsity %' }, ...series],
+      axes: [{ label: 'sparsity (%)' }, { label: this.yLabel }],
+      legend: { live: false },
+    };
+    this.plot = new uPlot(opts, [[], ...series.map(() => [])], this.el);
+    if (!this.fitted) fitWidth({ setSize: (s) => this.plot.setSize(s) }, this.el, this.height);
+    this.fitted = true;
+    this.redraw();
+  }
+
+  set(key, x, y) {
+    this.lines.get(key)?.points.set(x, y);
+    this.redraw();
+  }
+
+  show(key, show) {
+    const i = [...this.lines.keys()].indexOf(key);
+    if (i < 0) return;
+    this.lines.get(key).show = show;
+    this.plot.setSeries(i + 1, { show });
+  }
+
+  redraw() {
+    const all = [...this.lines.values()];
+    const xs = [...new Set(all.flatMap((l) => [...l.points.keys()]))].sort((a, b) => a - b);
+    this.plot.setData([xs, ...all.map((l) => xs.map((x) => l.points.get(x) ?? null))]);
+  }
+}
+
+/** A sweep line's key and label: the method, and the scope when a sweep compares scopes. */
+export function sweepLine(method, scope, scopes) {
+  return scope && (scopes.length > 1 || scope !== 'global') ? `${method} (${scope})` : method;
+}
+
+/**
+ * The sweep: test accuracy against sparsity, a line per method (and scope), with the report's
  * own numbers as hollow markers that can be shown or hidden.
  */
-export class SweepChart {
+export class SweepChart extends LinesChart {
   constructor(el, height = 280) {
-    this.el = el;
+    super(el, { height, yLabel: 'test accuracy (%)' });
     this.report = { weight: [], neuron: [] };
-    this.points = { weight: new Map(), neuron: new Map() };
-    const line = (label, stroke) => ({ label, stroke, width: 2, spanGaps: true, points: { show: true, size: 6, fill: stroke }, value: pct });
-    const hollow = (label, stroke) => ({ label, stroke, width: 2, paths: () => null, points: { show: true, size: 11, width: 2, fill: '#fff', stroke }, value: pct });
-    const pct = (u, v) => (v == null ? '–' : `${v.toFixed(1)} %`);
-    this.plot = new uPlot(
-      {
-        width: Math.max(200, el.clientWidth),
-        height,
-        scales: { x: { time: false, range: [0, 100] }, y: { range: [0, 100] } },
-        series: [
-          { label: 'sparsity %' },
-          line('weight pruning', COLORS.weight),
-          line('neuron pruning', COLORS.neuron),
-          hollow('report: weight', COLORS.weight),
-          hollow('report: neuron', COLORS.neuron),
-        ],
-        axes: [{ label: 'sparsity (%)' }, { label: 'test accuracy (%)' }],
-        legend: { live: false },
-      },
-      [[], [], [], [], []],
-      el,
-    );
-    fitWidth(this.plot, el, height);
+    this.reset({ methods: ['weight', 'neuron'], scopes: ['global'] });
   }
 
   /** report: Lab.reportNumbers() ({weight: [[sparsity, accuracy]…], neuron: …}). */
   setReport(report) {
     this.report = { weight: report.weight ?? [], neuron: report.neuron ?? [] };
-    this.redraw();
+    this.reset(this.config);
   }
 
   showReport(show) {
-    this.plot.setSeries(3, { show });
-    this.plot.setSeries(4, { show });
+    this.showingReport = show;
+    for (const m of ['weight', 'neuron']) this.show(`report: ${m}`, show);
   }
 
-  reset() {
-    this.points = { weight: new Map(), neuron: new Map() };
+  /** Empties the chart for a sweep of `config` ({methods, scopes}). */
+  reset(config) {
+    this.config = config;
+    const lines = config.methods.flatMap((m) => (m === 'weight' ? config.scopes.map((s) => sweepLine(m, s, config.scopes)) : [m]));
+    const colour = (key, i) => (config.scopes.length > 1 ? PALETTE[i % PALETTE.length] : COLORS[key] ?? PALETTE[i]);
+    this.lines = new Map();
+    this.setLines([
+      ...lines.map((key, i) => ({ key, label: `${key} pruning`, stroke: colour(key, i) })),
+      ...['weight', 'neuron'].map((m) => ({ key: `report: ${m}`, label: `report: ${m}`, stroke: COLORS[m], hollow: true })),
+    ]);
+    for (const m of ['weight', 'neuron']) for (const [k, a] of this.report[m]) this.lines.get(`report: ${m}`).points.set(k, a * 100);
+    if (this.showingReport === false) this.showReport(false);
     this.redraw();
   }
 
   add(point) {
-    this.points[point.method]?.set(point.sparsity, point.accuracy * 100);
-    this.redraw();
+    this.set(sweepLine(point.method, point.scope, this.config.scopes), point.sparsity, point.accuracy * 100);
   }
 
   /** How many points each method has on the chart. */
   counts() {
-    return { weight: this.points.weight.size, neuron: this.points.neuron.size };
+    const c = { weight: 0, neuron: 0 };
+    for (const [key, l] of this.lines) if (!l.hollow) c[key.split(' ')[0]] += l.points.size;
+    return c;
   }
 
   redraw() {
-    const rep = (m) => new Map(this.report[m].map(([k, a]) => [k, a * 100]));
-    const series = [this.points.weight, this.points.neuron, rep('weight'), rep('neuron')];
-    const xs = [...new Set(series.flatMap((m) => [...m.keys()]))].sort((a, b) => a - b);
-    this.plot.setData([xs, ...series.map((m) => xs.map((x) => m.get(x) ?? null))]);
+    super.redraw();
+    if (!this.config) return;
     const c = this.counts();
     this.el.dataset.weightPoints = String(c.weight);
     this.el.dataset.neuronPoints = String(c.neuron);
+  }
+}
+
+/** Per-layer sensitivity: accuracy with one layer pruned alone, a line per layer. */
+export class SensitivityChart extends LinesChart {
+  constructor(el, height = 240) {
+    super(el, { height, yLabel: 'accuracy, training images (%)' });
+  }
+
+  /** curves: a Sensitivity (or the layers seen so far, each {name, points: [[k, acc]…]}). */
+  draw(layers, dense) {
+    this.lines = new Map();
+    this.setLines(layers.map((l, i) => ({ key: l.name, label: l.name, stroke: PALETTE[i % PALETTE.length] })));
+    for (const l of layers) {
+      this.lines.get(l.name).points.set(0, dense * 100);
+      for (const [k, a] of l.points) this.lines.get(l.name).points.set(k, a * 100);
+    }
+    this.redraw();
   }
 }
 

@@ -14,6 +14,7 @@ import { setupHistogram } from './panels/histogram.js';
 import { setupPreview } from './panels/preview.js';
 import { setupPrune } from './panels/prune.js';
 import { setupDraw } from './panels/draw.js';
+import { setupSensitivity } from './panels/sensitivity.js';
 
 const params = new URLSearchParams(location.search);
 const PANELS = ['data', 'train', 'prune', 'draw'];
@@ -65,11 +66,11 @@ function setBusy(job) {
   document.body.dataset.busy = job ?? '';
   for (const b of document.querySelectorAll('.long')) b.disabled = Boolean(job);
   $('train-cancel').disabled = job !== 'train';
-  $('prune-cancel').disabled = !['sweep', 'finetune'].includes(job);
+  $('prune-cancel').disabled = !['sweep', 'finetune', 'sensitivity'].includes(job);
   $('backend-select').disabled = Boolean(job);
 }
 
-const JOB_TEXT = { train: 'training', sweep: 'the sweep', finetune: 'fine-tuning' };
+const JOB_TEXT = { train: 'training', sweep: 'the sweep', finetune: 'fine-tuning', sensitivity: 'measuring sensitivity' };
 
 /**
  * Runs a long call for a panel: busy while it runs, a failure shown in the panel (worded by
@@ -160,7 +161,7 @@ async function start() {
   }
   charts.train = new TrainChart($('train-chart'));
   charts.sweep = new SweepChart($('sweep-chart'));
-  Object.assign(page.panels, { data: setupData(page), train: setupTrain(page), prune: setupPrune(page), histogram: setupHistogram(page), preview: setupPreview(page), firstLayer: setupFirstLayer(page), draw: setupDraw(page) });
+  Object.assign(page.panels, { data: setupData(page), train: setupTrain(page), prune: setupPrune(page), sensitivity: setupSensitivity(page), histogram: setupHistogram(page), preview: setupPreview(page), firstLayer: setupFirstLayer(page), draw: setupDraw(page) });
   $('backend-select').value = BACKEND;
   $('backend-select').addEventListener('change', switchBackend);
   client.on('model', (m) => setModel(m.info));

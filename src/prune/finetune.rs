@@ -3,7 +3,7 @@
 
 use burn::tensor::Device;
 
-use super::{Gradual, Mask, PruneSpec, Pruning, Sparsity, prune_mask};
+use super::{Gradual, Mask, PruneSpec, Pruning, Sensitivity, Sparsity, prune_mask};
 use crate::data::Dataset;
 use crate::model::{Model, ModelError, Weights};
 use crate::train::{Observer, Repruner, TrainConfig, TrainError, Trainer};
@@ -114,6 +114,7 @@ impl CubicSchedule {
 pub async fn gradual<O: Observer>(
     weights: &Weights,
     spec: PruneSpec,
+    curves: Option<&Sensitivity>,
     schedule: CubicSchedule,
     train: &Dataset,
     config: TrainConfig,
@@ -123,7 +124,9 @@ pub async fn gradual<O: Observer>(
     let start = web_time::Instant::now();
     let epochs = config.epochs;
     let mut trainer = Trainer::new(Model::from_weights(weights, device)?, config, device, train.len())?;
-    let mut pruner = GradualPruner { spec, schedule, mask: Mask::full(weights) };
+    // Fails here, before any training, if the scope cannot prune these weights.
+    prune_mask(weights, PruneSpec { sparsity: schedule.target, ..spec }, curves)?;
+    let mut pruner = GradualPruner { spec, curves: curves.cloned(), schedule, mask: Mask::full(weights) };
     for _ in 0..epochs {
         if trainer.run_epoch_pruning(train, None, obs, Some(&mut pruner)).await?.is_none() {
             return Ok(None);
@@ -143,6 +146,7 @@ pub async fn gradual<O: Observer>(
 
 struct GradualPruner {
     spec: PruneSpec,
+    curves: Option<Sensitivity>,
     schedule: CubicSchedule,
     /// Everything removed so far: once pruned, always pruned.
     mask: Mask,
@@ -156,7 +160,7 @@ impl Repruner for GradualPruner {
     fn mask(&mut self, current: &Weights, step: usize, total: usize) -> Mask {
         let sparsity = self.schedule.starting_at(step, total).unwrap_or(self.schedule.target);
         let spec = PruneSpec { sparsity, ..self.spec };
-        self.mask = self.mask.and(&prune_mask(current, spec));
+        self.mask = self.mask.and(&prune_mask(current, spec, self.curves.as_ref()).expect("checked before training"));
         self.mask.clone()
     }
 }

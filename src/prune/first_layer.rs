@@ -85,7 +85,7 @@ mod tests {
         assert_eq!(view.survivors.as_ref().unwrap(), &vec![8u32; 784]);
 
         let spec = PruneSpec { method: Method::Neuron, sparsity: Sparsity::new(50.0).unwrap(), scope: Scope::Global, connected: false, variant: Variant::default() };
-        let pruned = prune(&dense, spec);
+        let pruned = prune(&dense, spec, None).unwrap();
         let view = first_layer(&dense, Some(&pruned.weights), 8);
         let removed: Vec<usize> = view.units.iter().filter(|u| u.removed).map(|u| u.index).collect();
         assert_eq!(removed, [3, 2, 1, 0]);

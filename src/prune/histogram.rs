@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::{Scope, Sparsity, weight_mask};
+use super::{PruneError, Scope, Sensitivity, Sparsity, weight_mask};
 use crate::model::Weights;
 
 /// Bins of the histograms, evenly spaced in log10 |w|.
@@ -25,8 +25,8 @@ pub struct LayerHistogram {
     /// How many weights of this layer the prune removes (zeros included).
     pub would_remove: usize,
     /// The largest |w| it removes in this layer: everything at or below goes, ties aside. `None`
-    /// when it removes nothing. One value across layers for the global scope; per layer and
-    /// LAMP give each layer its own.
+    /// when it removes nothing. One value across layers for the global scope; per layer, LAMP and
+    /// sensitivity give each layer its own.
     pub threshold: Option<f32>,
 }
 
@@ -44,8 +44,8 @@ pub struct WeightHistogram {
 }
 
 /// What weight pruning `weights` at `sparsity` over `scope` would remove, layer by layer.
-pub fn weight_histogram(weights: &Weights, sparsity: Sparsity, scope: Scope) -> WeightHistogram {
-    let mask = weight_mask(weights, sparsity, scope, false);
+pub fn weight_histogram(weights: &Weights, sparsity: Sparsity, scope: Scope, curves: Option<&Sensitivity>) -> Result<WeightHistogram, PruneError> {
+    let mask = weight_mask(weights, sparsity, scope, false, curves)?;
     let hidden: Vec<usize> = weights.hidden_layers().collect();
     let logs = || hidden.iter().flat_map(|&li| weights.layers[li].weight.values.iter()).filter(|v| **v != 0.0).map(|v| v.abs().log10());
     let (lo, hi) = logs().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
@@ -74,7 +74,7 @@ pub fn weight_histogram(weights: &Weights, sparsity: Sparsity, scope: Scope) -> 
         })
         .collect::<Vec<_>>();
     let would_remove = layers.iter().map(|l| l.would_remove).sum();
-    WeightHistogram { sparsity, scope, log10_edges, layers, would_remove }
+    Ok(WeightHistogram { sparsity, scope, log10_edges, layers, would_remove })
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -87,8 +87,8 @@ mod tests {
         let w = weights_with(&[6, 5], |li, i| ((i * 7 + li * 3) % 23) as f32 * 0.01 + 0.001);
         for scope in [Scope::Global, Scope::Layer, Scope::Lamp] {
             for k in [0.0, 37.0, 90.0, 100.0] {
-                let h = weight_histogram(&w, Sparsity::new(k).unwrap(), scope);
-                let mask = weight_mask(&w, Sparsity::new(k).unwrap(), scope, false);
+                let h = weight_histogram(&w, Sparsity::new(k).unwrap(), scope, None).unwrap();
+                let mask = weight_mask(&w, Sparsity::new(k).unwrap(), scope, false, None).unwrap();
                 let removed: usize = w.hidden_layers().map(|li| mask.layers[li].weight.iter().filter(|k| !**k).count()).sum();
                 assert_eq!(h.would_remove, removed, "{scope:?} {k}");
                 let n: usize = w.hidden_layers().map(|li| w.layers[li].weight.len()).sum();
@@ -105,11 +105,11 @@ mod tests {
     #[test]
     fn the_global_threshold_is_one_magnitude() {
         let w = weights_with(&[6, 5], |li, i| ((i * 7 + li * 3) % 23) as f32 * 0.01 + 0.001);
-        let h = weight_histogram(&w, Sparsity::new(50.0).unwrap(), Scope::Global);
+        let h = weight_histogram(&w, Sparsity::new(50.0).unwrap(), Scope::Global, None).unwrap();
         let t = h.layers.iter().filter_map(|l| l.threshold).fold(0.0f32, f32::max);
         // No layer keeps a weight below the largest one removed anywhere.
         for &li in &w.hidden_layers().collect::<Vec<_>>() {
-            let mask = weight_mask(&w, Sparsity::new(50.0).unwrap(), Scope::Global, false);
+            let mask = weight_mask(&w, Sparsity::new(50.0).unwrap(), Scope::Global, false, None).unwrap();
             for (v, k) in w.layers[li].weight.values.iter().zip(&mask.layers[li].weight) {
                 assert!(!*k || v.abs() >= t, "kept {v} below {t}");
             }

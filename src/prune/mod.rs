@@ -9,6 +9,7 @@ pub mod first_layer;
 pub mod histogram;
 pub mod neuron;
 pub mod preview;
+pub mod sensitivity;
 pub mod weight;
 
 use serde::{Deserialize, Serialize};
@@ -24,7 +25,8 @@ pub use first_layer::{FirstLayer, UnitImage, first_layer};
 pub use histogram::{LayerHistogram, WeightHistogram, weight_histogram};
 pub use neuron::{NeuronPruning, Variant, neuron_prune};
 pub use preview::{Guess, Preview, preview};
-pub use weight::{Scope, stranded, weight_mask};
+pub use sensitivity::{LayerSensitivity, Sensitivity, SensitivityPoint, sensitivity};
+pub use weight::{Budget, Scope, stranded, weight_mask};
 
 /// A share of weights or units to remove, in percent, always within 0..=100 and finite.
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
@@ -119,12 +121,13 @@ pub struct PruneSpec {
     pub variant: Variant,
 }
 
-/// The mask `spec` gives for `weights`.
-pub fn prune_mask(weights: &Weights, spec: PruneSpec) -> Mask {
-    match spec.method {
-        Method::Weight => weight_mask(weights, spec.sparsity, spec.scope, spec.connected),
+/// The mask `spec` gives for `weights`. `curves` are for the sensitivity scope, which fails
+/// without them.
+pub fn prune_mask(weights: &Weights, spec: PruneSpec, curves: Option<&Sensitivity>) -> Result<Mask, PruneError> {
+    Ok(match spec.method {
+        Method::Weight => weight_mask(weights, spec.sparsity, spec.scope, spec.connected, curves)?,
         Method::Neuron => neuron_prune(weights, spec.sparsity, spec.variant).mask,
-    }
+    })
 }
 
 /// A pruned network: its weights and mask, how it was made, and how long that took.
@@ -139,13 +142,13 @@ pub struct Pruning {
     pub finetune_ms: f64,
 }
 
-/// Prunes a copy of `weights`, one-shot.
-pub fn prune(weights: &Weights, spec: PruneSpec) -> Pruning {
+/// Prunes a copy of `weights`, one-shot (`curves`: see [`prune_mask`]).
+pub fn prune(weights: &Weights, spec: PruneSpec, curves: Option<&Sensitivity>) -> Result<Pruning, PruneError> {
     let start = web_time::Instant::now();
-    let mask = prune_mask(weights, spec);
+    let mask = prune_mask(weights, spec, curves)?;
     let mut pruned = weights.clone();
     mask.apply(&mut pruned).expect("a mask made from these weights fits them");
-    Pruning { spec, weights: pruned, mask, finetune_epochs: 0, gradual: None, prune_ms: start.elapsed().as_secs_f64() * 1e3, finetune_ms: 0.0 }
+    Ok(Pruning { spec, weights: pruned, mask, finetune_epochs: 0, gradual: None, prune_ms: start.elapsed().as_secs_f64() * 1e3, finetune_ms: 0.0 })
 }
 
 /// Gradual pruning's schedule, as reported: Zhu & Gupta's cubic schedule in `steps` equal
@@ -267,6 +270,10 @@ pub fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
 pub enum PruneError {
     #[error("sparsity must be a number from 0 to 100 (percent), got {0}")]
     BadSparsity(String),
+    #[error("the sensitivity scope needs per-layer sensitivity curves of this model: measure them first (`prunelab sensitivity`, or Sensitivity in the page)")]
+    NoSensitivity,
+    #[error("these sensitivity curves do not fit the model: {0}")]
+    SensitivityMismatch(String),
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

@@ -6,7 +6,8 @@ use burn::tensor::{Device, Tensor, TensorData};
 use serde::Serialize;
 use web_time::Instant;
 
-use super::{PruneSpec, prune};
+use super::finetune::TuneError;
+use super::{PruneSpec, Sensitivity, prune};
 use crate::data::{IMAGE_PIXELS, NUM_CLASSES};
 use crate::model::{Model, Weights};
 use crate::train::{TrainError, argmax, softmax};
@@ -35,12 +36,12 @@ pub struct Preview {
 
 /// Prunes a copy of `dense` by `spec` and classifies `images` (784 values in [0, 1] each) with
 /// both networks. Nothing is kept.
-pub async fn preview(dense: &Weights, spec: PruneSpec, images: &[f32], device: &Device) -> Result<Preview, TrainError> {
+pub async fn preview(dense: &Weights, spec: PruneSpec, curves: Option<&Sensitivity>, images: &[f32], device: &Device) -> Result<Preview, TuneError> {
     if images.is_empty() || !images.len().is_multiple_of(IMAGE_PIXELS) || images.iter().any(|v| !(0.0..=1.0).contains(v)) {
-        return Err(TrainError::BadImage(format!("{} values, not 784 per image in [0, 1]", images.len())));
+        return Err(TuneError::Train(TrainError::BadImage(format!("{} values, not 784 per image in [0, 1]", images.len()))));
     }
     let start = Instant::now();
-    let pruning = prune(dense, spec);
+    let pruning = prune(dense, spec, curves)?;
     let plain = device.clone().without_autodiff();
     let n = images.len() / IMAGE_PIXELS;
     let guesses = async |w: &Weights| -> Result<Vec<Guess>, TrainError> {
@@ -83,17 +84,17 @@ mod tests {
         let device = Device::flex();
         let dense = crate::block_on(Arch::Mlp { hidden: vec![32, 16] }.init(&device).to_weights()).unwrap();
         let images: Vec<f32> = (0..3 * IMAGE_PIXELS).map(|i| ((i * 37) % 256) as f32 / 255.0).collect();
-        let p = crate::block_on(preview(&dense, spec(80.0), &images, &device)).unwrap();
+        let p = crate::block_on(preview(&dense, spec(80.0), None, &images, &device)).unwrap();
         assert_eq!((p.dense.len(), p.pruned.len()), (3, 3));
         // The pruned answers are those of the same prune, committed.
-        let committed = Model::from_weights(&prune(&dense, spec(80.0)).weights, &device).unwrap();
+        let committed = Model::from_weights(&prune(&dense, spec(80.0), None).unwrap().weights, &device).unwrap();
         for (i, g) in p.pruned.iter().enumerate() {
             let logits = crate::block_on(crate::train::logits_of(&committed, &images[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS], &device)).unwrap();
             assert_eq!(g.class, argmax(&logits));
         }
         // At 0 % the two agree exactly.
-        let same = crate::block_on(preview(&dense, spec(0.0), &images, &device)).unwrap();
+        let same = crate::block_on(preview(&dense, spec(0.0), None, &images, &device)).unwrap();
         assert_eq!(same.dense, same.pruned);
-        assert!(crate::block_on(preview(&dense, spec(50.0), &images[..100], &device)).is_err());
+        assert!(crate::block_on(preview(&dense, spec(50.0), None, &images[..100], &device)).is_err());
     }
 }

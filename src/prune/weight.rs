@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Mask, Sparsity};
+use super::{Mask, PruneError, Sensitivity, Sparsity};
 use crate::model::Weights;
 
 /// Which weights compete with each other for removal.
@@ -20,17 +20,66 @@ pub enum Scope {
     /// w² / (sum of w'² over the same layer's weights at least as large). Scale-free across
     /// layers, so no layer is emptied at extreme sparsity. Needs a sort within each layer.
     Lamp,
+    /// Each layer loses what its measured sensitivity allows (see [`Sensitivity::allocate`]):
+    /// needs the curves.
+    Sensitivity,
 }
 
 impl Scope {
+    pub const ALL: [Scope; 4] = [Scope::Global, Scope::Layer, Scope::Lamp, Scope::Sensitivity];
+
+    /// How many hidden-kernel weights go, and from where, at `sparsity`. Only the sensitivity
+    /// scope reads `curves`, which must fit `weights`.
+    pub fn budget(self, weights: &Weights, sparsity: Sparsity, curves: Option<&Sensitivity>) -> Result<Budget, PruneError> {
+        let sizes: Vec<usize> = weights.hidden_layers().map(|li| weights.layers[li].weight.len()).collect();
+        Ok(match self {
+            Scope::Global | Scope::Lamp => Budget::Pooled(sparsity.count_of(sizes.iter().sum())),
+            Scope::Layer => Budget::PerLayer(sizes.iter().map(|&n| sparsity.count_of(n)).collect()),
+            Scope::Sensitivity => {
+                let curves = curves.ok_or(PruneError::NoSensitivity)?;
+                curves.check(weights)?;
+                curves.budget(sparsity)
+            }
+        })
+    }
+}
+
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Scope::Global => "global",
+            Scope::Layer => "layer",
+            Scope::Lamp => "lamp",
+            Scope::Sensitivity => "sensitivity",
+        })
+    }
+}
+
+/// How many hidden-kernel weights a pruning removes: from all layers in one competition, or a
+/// given count from each layer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Budget {
+    Pooled(usize),
+    PerLayer(Vec<usize>),
+}
+
+impl Budget {
     /// How many groups of weights compete separately, over `layers` hidden layers.
-    fn groups(self, layers: usize) -> usize {
-        if self == Scope::Layer { layers } else { 1 }
+    fn groups(&self, layers: usize) -> usize {
+        if matches!(self, Budget::PerLayer(_)) { layers } else { 1 }
     }
 
     /// The group hidden layer `li`'s weights compete in.
-    fn group(self, li: usize) -> usize {
-        if self == Scope::Layer { li } else { 0 }
+    fn group(&self, li: usize) -> usize {
+        if matches!(self, Budget::PerLayer(_)) { li } else { 0 }
+    }
+
+    /// How many group `g` loses.
+    fn count(&self, g: usize) -> usize {
+        match self {
+            Budget::Pooled(n) => *n,
+            Budget::PerLayer(counts) => counts[g],
+        }
     }
 }
 
@@ -47,7 +96,10 @@ impl Scope {
 /// exactly ⌊k/100 · n⌋. The rounds matter: reconnecting alone can only deepen the units already
 /// on a path, which leaves the last layers narrower. A selection with no path at all is left as
 /// it is, as there is nothing to extend. README (connected weight pruning) has the numbers.
-pub fn weight_mask(weights: &Weights, sparsity: Sparsity, scope: Scope, connected: bool) -> Mask {
+///
+/// `curves` are for the sensitivity scope, which fails without them.
+pub fn weight_mask(weights: &Weights, sparsity: Sparsity, scope: Scope, connected: bool, curves: Option<&Sensitivity>) -> Result<Mask, PruneError> {
+    let budget = scope.budget(weights, sparsity, curves)?;
     let scores: Vec<Vec<f32>> = weights
         .hidden_layers()
         .map(|li| {
@@ -55,9 +107,9 @@ pub fn weight_mask(weights: &Weights, sparsity: Sparsity, scope: Scope, connecte
             if scope == Scope::Lamp { lamp_scores(values) } else { values.iter().map(|v| v.abs()).collect() }
         })
         .collect();
-    let mut mask = select(&scores, sparsity, scope, Mask::full(weights));
+    let mut mask = select(&scores, &budget, Mask::full(weights));
     if !connected {
-        return mask;
+        return Ok(mask);
     }
     let mut lost = stranded(weights, &mask);
     // Scores are ≥ 0, so a weight ranked −1 goes before every other.
@@ -73,14 +125,20 @@ pub fn weight_mask(weights: &Weights, sparsity: Sparsity, scope: Scope, connecte
         if !changed {
             break;
         }
-        let next = select(&ranks, sparsity, scope, Mask::full(weights));
+        let next = select(&ranks, &budget, Mask::full(weights));
         let next_lost = stranded(weights, &next);
         if next_lost.len() == kept(weights, &next) {
             break;
         }
         (mask, lost) = (next, next_lost);
     }
-    reconnect(weights, &scores, scope, mask, &lost)
+    Ok(reconnect(weights, &scores, &budget, mask, &lost))
+}
+
+/// Removes the smallest-magnitude weights as `budget` says.
+pub fn magnitude_mask(weights: &Weights, budget: &Budget) -> Mask {
+    let scores: Vec<Vec<f32>> = weights.hidden_layers().map(|li| weights.layers[li].weight.values.iter().map(|v| v.abs()).collect()).collect();
+    select(&scores, budget, Mask::full(weights))
 }
 
 const REPLACE_ROUNDS: usize = 16;
@@ -95,7 +153,7 @@ fn kept(weights: &Weights, mask: &Mask) -> usize {
 /// that reaches the output. Each of those lies on a path however many are added, so one round
 /// is enough and nothing new is stranded. Where too few such weights exist, the best stranded
 /// ones stay; a mask with no path at all has nothing to extend and is returned as it is.
-fn reconnect(weights: &Weights, scores: &[Vec<f32>], scope: Scope, mut mask: Mask, stranded: &[(usize, usize)]) -> Mask {
+fn reconnect(weights: &Weights, scores: &[Vec<f32>], scope: &Budget, mut mask: Mask, stranded: &[(usize, usize)]) -> Mask {
     if stranded.is_empty() || stranded.len() == kept(weights, &mask) {
         return mask;
     }
@@ -135,14 +193,15 @@ fn reconnect(weights: &Weights, scores: &[Vec<f32>], scope: Scope, mut mask: Mas
     mask
 }
 
-/// Removes from `mask` the lowest-scored ⌊k/100 · n⌋ weights of each group that competes.
-fn select(scores: &[Vec<f32>], sparsity: Sparsity, scope: Scope, mut mask: Mask) -> Mask {
-    let mut groups: Vec<Vec<(f32, u32, u32)>> = vec![Vec::new(); scope.groups(scores.len())];
+/// Removes from `mask` the lowest-scored weights of each group that competes, as many as the
+/// budget gives it.
+fn select(scores: &[Vec<f32>], budget: &Budget, mut mask: Mask) -> Mask {
+    let mut groups: Vec<Vec<(f32, u32, u32)>> = vec![Vec::new(); budget.groups(scores.len())];
     for (li, layer_scores) in scores.iter().enumerate() {
-        groups[scope.group(li)].extend(layer_scores.iter().enumerate().map(|(i, &s)| (s, li as u32, i as u32)));
+        groups[budget.group(li)].extend(layer_scores.iter().enumerate().map(|(i, &s)| (s, li as u32, i as u32)));
     }
-    for mut group in groups {
-        let m = sparsity.count_of(group.len());
+    for (g, mut group) in groups.into_iter().enumerate() {
+        let m = budget.count(g);
         for (_, li, i) in first(&mut group, m, Order::Ascending) {
             mask.layers[*li as usize].weight[*i as usize] = false;
         }
@@ -273,7 +332,7 @@ pub(crate) mod tests {
         let w = weights_with(&[7, 5], |li, i| ((i * 37 + li * 11) % 101) as f32 - 50.0);
         let hidden_n: usize = w.layers[..2].iter().map(|l| l.weight.len()).sum();
         for k in [0.0, 25.0, 50.0, 90.0, 99.0, 100.0] {
-            let m = weight_mask(&w, Sparsity::new(k).unwrap(), Scope::Global, false);
+            let m = weight_mask(&w, Sparsity::new(k).unwrap(), Scope::Global, false, None).unwrap();
             assert_eq!(m.removed(), (k * hidden_n as f64 / 100.0).floor() as usize, "k = {k}");
             assert!(m.layers[2].weight.iter().all(|k| *k), "output layer untouched");
             assert!(m.layers.iter().all(|l| l.bias.iter().all(|k| *k)), "biases untouched");
@@ -284,14 +343,14 @@ pub(crate) mod tests {
     fn removed_weights_are_the_smallest_and_ties_are_deterministic() {
         // All weights equal in magnitude: ties everywhere, broken by layer then position.
         let w = weights_with(&[3], |_, i| if i % 2 == 0 { 1.0 } else { -1.0 });
-        let m = weight_mask(&w, Sparsity::new(50.0).unwrap(), Scope::Global, false);
+        let m = weight_mask(&w, Sparsity::new(50.0).unwrap(), Scope::Global, false, None).unwrap();
         let n = w.layers[0].weight.len();
         assert!(m.layers[0].weight[..n / 2].iter().all(|k| !*k));
         assert!(m.layers[0].weight[n / 2..].iter().all(|k| *k));
-        assert_eq!(m, weight_mask(&w, Sparsity::new(50.0).unwrap(), Scope::Global, false));
+        assert_eq!(m, weight_mask(&w, Sparsity::new(50.0).unwrap(), Scope::Global, false, None).unwrap());
         // Magnitude order: every removed |w| ≤ every kept |w|.
         let w = weights_with(&[6, 4], |li, i| (((i * 7919 + li) % 1000) as f32 - 500.0) / 100.0);
-        let m = weight_mask(&w, Sparsity::new(70.0).unwrap(), Scope::Global, false);
+        let m = weight_mask(&w, Sparsity::new(70.0).unwrap(), Scope::Global, false, None).unwrap();
         let (mut max_removed, mut min_kept) = (0f32, f32::MAX);
         for (l, lm) in w.layers[..2].iter().zip(&m.layers) {
             for (v, keep) in l.weight.values.iter().zip(&lm.weight) {
@@ -307,10 +366,10 @@ pub(crate) mod tests {
         let w = weights_with(&[9, 6], |li, i| (1 + i % 13) as f32 * if li == 1 { 1e-3 } else { 1.0 });
         let hidden_n: usize = w.layers[..2].iter().map(|l| l.weight.len()).sum();
         let k = Sparsity::new(90.0).unwrap();
-        let lamp = weight_mask(&w, k, Scope::Lamp, false);
+        let lamp = weight_mask(&w, k, Scope::Lamp, false, None).unwrap();
         assert_eq!(lamp.removed(), 90 * hidden_n / 100);
         assert!(lamp.layers[1].weight.iter().any(|k| *k));
-        let global = weight_mask(&w, k, Scope::Global, false);
+        let global = weight_mask(&w, k, Scope::Global, false, None).unwrap();
         assert!(global.layers[1].weight.iter().all(|k| !*k));
         // Within a layer LAMP still removes smaller weights first.
         let vals = &w.layers[0].weight.values;
@@ -336,10 +395,10 @@ pub(crate) mod tests {
         // 786 removals: by magnitude, the 784 tiny weights and two of 0.3, which strands both
         // 5.0s (they read a unit nothing reaches).
         let k = Sparsity::new(50.0).unwrap();
-        let plain = weight_mask(&w, k, Scope::Global, false);
+        let plain = weight_mask(&w, k, Scope::Global, false, None).unwrap();
         assert_eq!(stranded(&w, &plain), vec![(1, 0), (1, 1)]);
         for scope in [Scope::Global, Scope::Lamp] {
-            let m = weight_mask(&w, k, scope, true);
+            let m = weight_mask(&w, k, scope, true, None).unwrap();
             assert_eq!(m.removed(), k.count_of(n), "{scope:?}");
             assert!(stranded(&w, &m).is_empty(), "{scope:?}");
             // Kept instead: every input of unit 1 and both weights reading it.
@@ -353,22 +412,22 @@ pub(crate) mod tests {
         let w = weights_with(&[7, 5], |li, i| ((i * 37 + li * 11) % 101) as f32 - 50.5);
         for k in [0.0, 25.0, 50.0] {
             let k = Sparsity::new(k).unwrap();
-            let plain = weight_mask(&w, k, Scope::Global, false);
+            let plain = weight_mask(&w, k, Scope::Global, false, None).unwrap();
             assert!(stranded(&w, &plain).is_empty());
-            assert_eq!(weight_mask(&w, k, Scope::Global, true), plain);
+            assert_eq!(weight_mask(&w, k, Scope::Global, true, None).unwrap(), plain);
         }
     }
 
     #[test]
     fn per_layer_scope_removes_the_share_from_each_layer() {
         let w = weights_with(&[9, 6], |li, i| if li == 0 { 0.001 * i as f32 } else { 10.0 + i as f32 });
-        let m = weight_mask(&w, Sparsity::new(60.0).unwrap(), Scope::Layer, false);
+        let m = weight_mask(&w, Sparsity::new(60.0).unwrap(), Scope::Layer, false, None).unwrap();
         for li in 0..2 {
             let n = w.layers[li].weight.len();
             assert_eq!(m.layers[li].weight.iter().filter(|k| !**k).count(), 60 * n / 100);
         }
         // Globally, the tiny first layer would lose far more.
-        let g = weight_mask(&w, Sparsity::new(60.0).unwrap(), Scope::Global, false);
+        let g = weight_mask(&w, Sparsity::new(60.0).unwrap(), Scope::Global, false, None).unwrap();
         assert!(g.layers[1].weight.iter().all(|k| *k));
     }
 }

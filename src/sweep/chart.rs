@@ -11,6 +11,9 @@ const RIGHT: f64 = 160.0;
 const TOP: f64 = 40.0;
 const BOTTOM: f64 = 60.0;
 
+/// For sweeps that compare scopes: one colour per line.
+const PALETTE: [&str; 6] = ["#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#d62728", "#8c564b"];
+
 fn colour(m: Method) -> &'static str {
     match m {
         Method::Weight => "#1f77b4",
@@ -52,9 +55,10 @@ pub fn svg(result: &SweepReport, title: &str, overlay: &[(&str, &[(f64, f64)])])
         *s += &format!("<line x1=\"{}\" x2=\"{}\" y1=\"{ly}\" y2=\"{ly}\" stroke=\"{colour}\" stroke-width=\"2\" stroke-dasharray=\"{}\"/><text x=\"{}\" y=\"{}\">{}</text>\n", W - RIGHT + 10.0, W - RIGHT + 34.0, if dash == "none" { "none" } else { "2 3" }, W - RIGHT + 40.0, ly + 4.0, escape(label));
         legend += 1;
     };
-    for &m in &result.config.methods {
-        let pts: Vec<(f64, f64)> = result.points.iter().filter(|p| p.method == m).map(|p| (p.sparsity, p.accuracy as f64)).collect();
-        line(&mut s, &format!("{m} pruning"), colour(m), "none", &pts);
+    for (i, (m, scope)) in result.config.lines().into_iter().enumerate() {
+        let pts: Vec<(f64, f64)> = result.points.iter().filter(|p| (p.method, p.scope) == (m, scope)).map(|p| (p.sparsity, p.accuracy as f64)).collect();
+        let colour = if i < 2 && result.config.scopes.len() < 2 { colour(m) } else { PALETTE[i % PALETTE.len()] };
+        line(&mut s, &format!("{} pruning", super::line_name(m, scope, &result.config)), colour, "none", &pts);
     }
     for (i, (label, pts)) in overlay.iter().enumerate() {
         line(&mut s, label, if i % 2 == 0 { "#1f77b4" } else { "#d62728" }, "marker", pts);

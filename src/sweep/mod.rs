@@ -10,7 +10,7 @@ use web_time::Instant;
 use crate::data::Dataset;
 use crate::model::Weights;
 use crate::prune::finetune::{TuneError, finetune, finetune_config};
-use crate::prune::{Method, PruneSpec, Scope, Sparsity, Variant, evaluate_pruned, pearson, prune};
+use crate::prune::{Method, PruneSpec, Scope, Sensitivity, Sparsity, Variant, evaluate_pruned, pearson, prune, prune_mask};
 use crate::train::Observer;
 
 /// The report's sparsities, in percent.
@@ -21,8 +21,9 @@ pub const REPORT_SPARSITIES: [f64; 10] = [0.0, 25.0, 50.0, 60.0, 70.0, 80.0, 90.
 pub struct SweepConfig {
     pub methods: Vec<Method>,
     pub sparsities: Vec<Sparsity>,
-    #[serde(default)]
-    pub scope: Scope,
+    /// For weight pruning: each scope is a line of its own.
+    #[serde(default = "global")]
+    pub scopes: Vec<Scope>,
     #[serde(default)]
     pub variant: Variant,
     /// Weight pruning keeps no stranded weights (see [`crate::prune::weight_mask`]).
@@ -38,12 +39,16 @@ impl Default for SweepConfig {
         Self {
             methods: vec![Method::Weight, Method::Neuron],
             sparsities: REPORT_SPARSITIES.iter().map(|&k| Sparsity::new(k).unwrap()).collect(),
-            scope: Scope::Global,
+            scopes: global(),
             variant: Variant::Full,
             connected: false,
             finetune_epochs: 0,
         }
     }
+}
+
+fn global() -> Vec<Scope> {
+    vec![Scope::Global]
 }
 
 /// The report's published MLP numbers that we know (dense 87.2 %; weight pruning 82.6 % at 90 %;
@@ -60,6 +65,8 @@ pub const REPORT_PEARSON_NEURON: f64 = -0.830;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SweepPoint {
     pub method: Method,
+    /// Weight pruning's scope; none for neuron pruning.
+    pub scope: Option<Scope>,
     pub sparsity: f64,
     pub accuracy: f32,
     pub loss: f32,
@@ -74,6 +81,7 @@ pub struct SweepPoint {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MethodSummary {
     pub method: Method,
+    pub scope: Option<Scope>,
     /// Pearson correlation of sparsity and accuracy (the report: −0.586 weight, −0.830 neuron).
     pub pearson: Option<f64>,
 }
@@ -89,12 +97,14 @@ pub struct SweepReport {
     pub cancelled: bool,
 }
 
-/// Runs the sweep. `train` is needed only for fine-tuning. `on_point` hears each point as it
+/// Runs the sweep. `train` is needed only for fine-tuning, `curves` only for the sensitivity
+/// scope. `on_point` hears each point as it
 /// is done; `obs` hears fine-tuning progress and may cancel (checked between points too).
 pub async fn sweep<O: Observer>(
     trained: &Weights,
     train: Option<&Dataset>,
     test: &Dataset,
+    curves: Option<&Sensitivity>,
     config: &SweepConfig,
     device: &Device,
     obs: &mut O,
@@ -103,14 +113,19 @@ pub async fn sweep<O: Observer>(
     let start = Instant::now();
     let mut points = Vec::new();
     let mut cancelled = false;
-    'outer: for &method in &config.methods {
+    let lines = config.lines();
+    // A scope that cannot prune these weights fails before any work.
+    for &(method, scope) in &lines {
+        prune_mask(trained, PruneSpec { method, sparsity: Sparsity::ZERO, scope: scope.unwrap_or_default(), connected: false, variant: config.variant }, curves)?;
+    }
+    'outer: for &(method, scope) in &lines {
         for &sparsity in &config.sparsities {
             if obs.cancelled() {
                 cancelled = true;
                 break 'outer;
             }
-            let spec = PruneSpec { method, sparsity, scope: config.scope, connected: config.connected, variant: config.variant };
-            let mut pruned = prune(trained, spec);
+            let spec = PruneSpec { method, sparsity, scope: scope.unwrap_or_default(), connected: config.connected, variant: config.variant };
+            let mut pruned = prune(trained, spec, curves)?;
             if config.finetune_epochs > 0 && sparsity.percent() > 0.0 {
                 let train = train.ok_or(crate::train::TrainError::EmptyDataset)?;
                 let cfg = finetune_config(trained.arch.kind(), config.finetune_epochs, sparsity);
@@ -126,6 +141,7 @@ pub async fn sweep<O: Observer>(
             let eval = evaluate_pruned(&pruned.weights, test, device).await?;
             let point = SweepPoint {
                 method,
+                scope,
                 sparsity: sparsity.percent(),
                 accuracy: eval.accuracy,
                 loss: eval.loss,
@@ -140,32 +156,55 @@ pub async fn sweep<O: Observer>(
             obs.pause().await;
         }
     }
-    let summaries = config
-        .methods
+    let summaries = lines
         .iter()
-        .map(|&method| {
+        .map(|&(method, scope)| {
             let (x, y): (Vec<f64>, Vec<f64>) =
-                points.iter().filter(|p| p.method == method).map(|p| (p.sparsity, p.accuracy as f64)).unzip();
-            MethodSummary { method, pearson: pearson(&x, &y) }
+                points.iter().filter(|p| (p.method, p.scope) == (method, scope)).map(|p| (p.sparsity, p.accuracy as f64)).unzip();
+            MethodSummary { method, scope, pearson: pearson(&x, &y) }
         })
         .collect();
     Ok(SweepReport { config: config.clone(), points, summaries, seconds: start.elapsed().as_secs_f64(), cancelled })
 }
 
+impl SweepConfig {
+    /// The sweep's lines: each method, and for weight pruning each scope.
+    pub fn lines(&self) -> Vec<(Method, Option<Scope>)> {
+        let scopes = if self.scopes.is_empty() { global() } else { self.scopes.clone() };
+        self.methods
+            .iter()
+            .flat_map(|&m| match m {
+                Method::Weight => scopes.iter().map(|&s| (m, Some(s))).collect(),
+                Method::Neuron => vec![(m, None)],
+            })
+            .collect()
+    }
+}
+
+/// A line's name: the method, and the scope when the sweep compares several.
+pub fn line_name(method: Method, scope: Option<Scope>, config: &SweepConfig) -> String {
+    match scope {
+        Some(s) if config.scopes.len() > 1 || s != Scope::Global => format!("{method} ({s})"),
+        _ => method.to_string(),
+    }
+}
+
 impl SweepReport {
-    /// The report-style table: sparsity down, one accuracy column per method.
+    /// The report-style table: sparsity down, one accuracy column per line.
     pub fn markdown(&self) -> String {
+        let lines = self.config.lines();
         let mut s = String::from("| sparsity |");
-        for m in &self.config.methods {
+        for &(m, sc) in &lines {
+            let m = line_name(m, sc, &self.config);
             s += &format!(" {m} accuracy | {m} non-zero |");
         }
         s += "\n|---:|";
-        s += &"---:|---:|".repeat(self.config.methods.len());
+        s += &"---:|---:|".repeat(lines.len());
         s += "\n";
         for k in &self.config.sparsities {
             s += &format!("| {} % |", k.percent());
-            for m in &self.config.methods {
-                match self.points.iter().find(|p| p.method == *m && p.sparsity == k.percent()) {
+            for &(m, sc) in &lines {
+                match self.points.iter().find(|p| (p.method, p.scope) == (m, sc) && p.sparsity == k.percent()) {
                     Some(p) => s += &format!(" {:.2} % | {} |", p.accuracy * 100.0, p.nonzero_params),
                     None => s += " – | – |",
                 }
@@ -173,17 +212,17 @@ impl SweepReport {
             s += "\n";
         }
         for sm in &self.summaries {
-            s += &format!("\nPearson r (sparsity, accuracy), {} pruning: {}", sm.method, sm.pearson.map_or("n/a".into(), |r| format!("{r:.3}")));
+            s += &format!("\nPearson r (sparsity, accuracy), {} pruning: {}", line_name(sm.method, sm.scope, &self.config), sm.pearson.map_or("n/a".into(), |r| format!("{r:.3}")));
         }
         s + "\n"
     }
 
     pub fn csv(&self) -> String {
-        let mut s = String::from("method,sparsity,accuracy,loss,nonzero_params,total_params,prune_ms,finetune_ms,eval_ms\n");
+        let mut s = String::from("method,scope,sparsity,accuracy,loss,nonzero_params,total_params,prune_ms,finetune_ms,eval_ms\n");
         for p in &self.points {
             s += &format!(
-                "{},{},{:.6},{:.6},{},{},{:.3},{:.3},{:.3}\n",
-                p.method, p.sparsity, p.accuracy, p.loss, p.nonzero_params, p.total_params, p.prune_ms, p.finetune_ms, p.eval_ms
+                "{},{},{},{:.6},{:.6},{},{},{:.3},{:.3},{:.3}\n",
+                p.method, p.scope.map_or(String::new(), |s| s.to_string()), p.sparsity, p.accuracy, p.loss, p.nonzero_params, p.total_params, p.prune_ms, p.finetune_ms, p.eval_ms
             );
         }
         s

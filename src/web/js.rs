@@ -61,12 +61,18 @@ impl LabError {
             LabError::Data(_) => "data",
             LabError::Model(e) => model_kind(e),
             LabError::Train(e) => train_kind(e),
-            LabError::Prune(PruneError::BadSparsity(_)) => "bad_sparsity",
+            LabError::Prune(e) | LabError::Tune(TuneError::Prune(e)) => prune_kind(e),
             LabError::Tune(TuneError::Train(e)) => train_kind(e),
             LabError::Tune(TuneError::Model(e)) => model_kind(e),
-            LabError::Tune(TuneError::Prune(PruneError::BadSparsity(_))) => "bad_sparsity",
             LabError::Tune(TuneError::InitialAboveTarget { .. }) => "bad_config",
         }
+    }
+}
+
+fn prune_kind(e: &PruneError) -> &'static str {
+    match e {
+        PruneError::BadSparsity(_) => "bad_sparsity",
+        PruneError::NoSensitivity | PruneError::SensitivityMismatch(_) => "no_sensitivity",
     }
 }
 

@@ -34,7 +34,7 @@ use crate::drawing::Drawing;
 use crate::model::file::{self, Precision};
 use crate::model::{Arch, Model};
 use crate::prune::finetune::{finetune, finetune_config};
-use crate::prune::{self, Method, PruneReport, PruneSpec, Sparsity, measure_compaction};
+use crate::prune::{self, Method, PruneReport, Sparsity, measure_compaction};
 use crate::sweep::{self, SweepConfig, SweepPoint};
 use crate::train::{self, Recipe, TrainError};
 
@@ -159,7 +159,7 @@ impl Lab {
         let sparsity = Sparsity::new(k)?;
         let o: PruneOptions = js::options(options)?;
         let dense = self.inner.dense("drawing the weight histogram")?;
-        to_js(&prune::weight_histogram(&dense, sparsity, o.scope.unwrap_or_default()))
+        to_js(&prune::weight_histogram(&dense, sparsity, o.scope.unwrap_or_default(), self.inner.curves().as_deref())?)
     }
 
     /// What pruning the dense model at `k` % would do to `images` (784 values in [0, 1] per
@@ -180,8 +180,7 @@ impl Lab {
                 return Err(TrainError::BadImage("not an array of numbers".into()).into());
             }
             let dense = inner.dense("previewing a pruning")?;
-            let spec = PruneSpec { method: o.method, sparsity, scope: o.scope.unwrap_or_default(), connected: o.connected.unwrap_or(false), variant: o.variant.unwrap_or_default() };
-            to_js(&prune::preview(&dense, spec, &Float32Array::new(&images).to_vec(), &inner.device).await?)
+            to_js(&prune::preview(&dense, o.spec(sparsity), inner.curves().as_deref(), &Float32Array::new(&images).to_vec(), &inner.device).await?)
         })
     }
 
@@ -242,7 +241,7 @@ impl Lab {
                     Some(ks) => ks.into_iter().map(Sparsity::new).collect::<Result<_, _>>()?,
                     None => defaults.sparsities,
                 },
-                scope: o.scope.unwrap_or_default(),
+                scopes: o.scopes.unwrap_or(defaults.scopes),
                 variant: o.variant.unwrap_or_default(),
                 connected: o.connected.unwrap_or(false),
                 finetune_epochs: o.finetune_epochs.unwrap_or(0),
@@ -250,8 +249,38 @@ impl Lab {
             let (dense, data) = (inner.dense("sweeping")?, inner.data()?);
             let on_point = Callback::new(on_point);
             let mut obs = WebObserver::new(&inner, Callback::new(on_progress));
-            let report = sweep::sweep(&dense, Some(&data.train), &data.test, &config, &inner.device, &mut obs, |p: &SweepPoint| on_point.call(None, p)).await?;
+            let report = sweep::sweep(&dense, Some(&data.train), &data.test, inner.curves().as_deref(), &config, &inner.device, &mut obs, |p: &SweepPoint| on_point.call(None, p)).await?;
             to_js(&report)
+        })
+    }
+
+    /// Prunes each hidden layer of the dense model alone at each sparsity, then finds a greedy
+    /// path through the layers' sparsities, on the first `options.images` training images
+    /// (never the test set); `onPoint(point)` hears each measurement. The lab keeps the result
+    /// for the sensitivity scope until the dense model changes.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Sensitivity>")]
+    pub fn sensitivity(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "SensitivityOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(js_name = onPoint, unchecked_param_type = "((p: SensitivityPoint) => void) | undefined")] on_point: JsValue,
+    ) -> Promise {
+        let inner = self.inner.clone();
+        promise(async move {
+            let _busy = inner.begin("measuring sensitivity")?;
+            let o: SensitivityOptions = js::options(options)?;
+            let (dense, data) = (inner.dense("measuring sensitivity")?, inner.data()?);
+            let images = first(&data.train, Some(o.images.unwrap_or(prune::sensitivity::DEFAULT_IMAGES)))?;
+            let on_point = Callback::new(on_point);
+            let mut obs = WebObserver::new(&inner, Callback::new(JsValue::UNDEFINED));
+            let Some(curves) = prune::sensitivity(&dense, &images, &inner.device, &mut obs, |p| on_point.call(None, p)).await? else {
+                return Err(LabError::Cancelled("measuring sensitivity"));
+            };
+            // Only if the dense model is still the one measured.
+            let mut s = inner.state.borrow_mut();
+            if s.dense.as_ref().is_some_and(|d| Rc::ptr_eq(d, &dense)) {
+                s.sensitivity = Some(Rc::new(curves.clone()));
+            }
+            to_js(&curves)
         })
     }
 
@@ -464,8 +493,7 @@ impl Lab {
             let sparsity = Sparsity::new(k)?;
             let o: PruneOptions = js::options(options)?;
             let dense = inner.dense("pruning")?;
-            let spec = PruneSpec { method, sparsity, scope: o.scope.unwrap_or_default(), connected: o.connected.unwrap_or(false), variant: o.variant.unwrap_or_default() };
-            let pruning = prune::prune(&dense, spec);
+            let pruning = prune::prune(&dense, o.spec(method, sparsity), inner.curves().as_deref())?;
             let test = inner.state.borrow().data.clone();
             let report = PruneReport::new(&pruning, test.as_ref().map(|d| &d.test), &inner.device).await?;
             inner.set_pruning(pruning)?;

@@ -15,7 +15,7 @@ use crate::confidence::{Calibration, Verdict};
 use crate::data::FashionMnist;
 use crate::model::file::{Snapshot, decode_snapshot, encode_snapshot};
 use crate::model::{Model, Weights};
-use crate::prune::{Gradual, PruneSpec, Pruning, compact};
+use crate::prune::{Gradual, PruneSpec, Pruning, Sensitivity, compact};
 use crate::train::{self, BatchProgress, EpochSummary, Observer};
 
 #[derive(Default)]
@@ -33,6 +33,8 @@ pub struct State {
     pub model: Option<Rc<Model>>,
     /// A second network for the pad, trained for drawings, with its weights' facts.
     pub drawings: Option<DrawingModel>,
+    /// The dense model's per-layer sensitivity, once measured (the sensitivity scope needs it).
+    pub sensitivity: Option<Rc<Sensitivity>>,
 }
 
 /// The model `classify` uses when asked for the drawing model.
@@ -64,6 +66,8 @@ impl Drop for BusyGuard<'_> {
 struct SnapshotMeta {
     pruning: Option<PruningMeta>,
     calibration: Calibration,
+    #[serde(default)]
+    sensitivity: Option<Sensitivity>,
 }
 
 /// The parts of a [`Pruning`] a snapshot records beside its weights and mask.
@@ -100,6 +104,11 @@ impl Inner {
         self.state.borrow().dense.clone().ok_or(LabError::NoModel(doing))
     }
 
+    /// The dense model's sensitivity curves, if measured.
+    pub fn curves(&self) -> Option<Rc<Sensitivity>> {
+        self.state.borrow().sensitivity.clone()
+    }
+
     pub fn pruning(&self, doing: &'static str) -> Result<Rc<Pruning>, LabError> {
         self.state.borrow().pruning.clone().ok_or(LabError::NotPruned(doing))
     }
@@ -112,6 +121,7 @@ impl Inner {
     pub fn set_dense(&self, weights: Weights, model: Model, calibration: Calibration) {
         let mut s = self.state.borrow_mut();
         s.dense = Some(Rc::new(weights));
+        s.sensitivity = None;
         s.calibration = calibration;
         s.pruning = None;
         s.compacted = false;
@@ -181,6 +191,7 @@ impl Inner {
             in_use: s.model.as_ref().map(|m| m.arch().describe()),
             drawing_model: s.drawings.as_ref().map(|d| d.info.clone()),
             busy: self.busy.get().map(String::from),
+            sensitivity_images: s.sensitivity.as_ref().map(|c| c.images),
         }
     }
 
@@ -197,7 +208,7 @@ impl Inner {
             compacted: s.compacted,
         });
         let pruned = s.pruning.as_ref().map(|p| (p.weights.clone(), p.mask.clone()));
-        let meta = serde_json::to_value(SnapshotMeta { pruning, calibration: s.calibration }).expect("plain data");
+        let meta = serde_json::to_value(SnapshotMeta { pruning, calibration: s.calibration, sensitivity: s.sensitivity.as_deref().cloned() }).expect("plain data");
         Ok(encode_snapshot(&Snapshot { dense: dense.as_ref().clone(), pruned, meta }))
     }
 
@@ -215,7 +226,9 @@ impl Inner {
         };
         let dense_model = Model::from_weights(&snap.dense, &self.device)?;
         let small = pruning.as_ref().filter(|(_, c)| *c).map(|(p, _)| compact(&p.weights).weights);
+        let curves = meta.sensitivity.filter(|c| c.check(&snap.dense).is_ok()).map(Rc::new);
         self.set_dense(snap.dense, dense_model, meta.calibration);
+        self.state.borrow_mut().sensitivity = curves;
         if let Some((p, _)) = pruning {
             self.set_pruning(p)?;
         }

@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use super::backend::{BackendChoice, BackendInfo};
 use crate::confidence::{Calibration, Verdict};
 use crate::model::ModelKind;
-use crate::prune::{Method, PruneSpec, Scope, Variant};
+use crate::prune::{Method, PruneSpec, Scope, Sparsity, Variant};
 use crate::train::Recipe;
 
 // Callbacks receive the engine's progress records with a `type` added.
@@ -85,15 +85,37 @@ pub struct PreviewOptions {
     pub variant: Option<Variant>,
 }
 
+impl PreviewOptions {
+    pub fn spec(&self, sparsity: Sparsity) -> PruneSpec {
+        PruneOptions { scope: self.scope, connected: self.connected, variant: self.variant }.spec(self.method, sparsity)
+    }
+}
+
 #[derive(Deserialize, Default, Tsify)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PruneOptions {
+    /// Weight pruning; `sensitivity` needs `sensitivity()` run first.
     #[tsify(optional)]
     pub scope: Option<Scope>,
     #[tsify(optional)]
     pub connected: Option<bool>,
     #[tsify(optional)]
     pub variant: Option<Variant>,
+}
+
+impl PruneOptions {
+    /// The engine's request, with the defaults filled in.
+    pub fn spec(&self, method: Method, sparsity: Sparsity) -> PruneSpec {
+        PruneSpec { method, sparsity, scope: self.scope.unwrap_or_default(), connected: self.connected.unwrap_or(false), variant: self.variant.unwrap_or_default() }
+    }
+}
+
+#[derive(Deserialize, Default, Tsify)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SensitivityOptions {
+    /// Measure on the first N training images (default 2000).
+    #[tsify(optional)]
+    pub images: Option<usize>,
 }
 
 #[derive(Deserialize, Default, Tsify)]
@@ -118,8 +140,9 @@ pub struct SweepOptions {
     pub sparsities: Option<Vec<f64>>,
     #[tsify(optional)]
     pub finetune_epochs: Option<usize>,
+    /// Weight pruning's scopes, a line each (default: global).
     #[tsify(optional)]
-    pub scope: Option<Scope>,
+    pub scopes: Option<Vec<Scope>>,
     #[tsify(optional)]
     pub connected: Option<bool>,
     #[tsify(optional)]
@@ -159,6 +182,9 @@ pub struct LabInfo {
     pub drawing_model: Option<ModelInfo>,
     /// What the running long call is doing, if one runs.
     pub busy: Option<String>,
+    /// Images the dense model's sensitivity was measured on, if it was (the sensitivity scope
+    /// needs it).
+    pub sensitivity_images: Option<usize>,
 }
 
 /// The report's published numbers, to overlay on a sweep chart.

@@ -260,6 +260,24 @@ try {
     return `per layer at 70 %: ${removed.join(', ')} removed, as counted`;
   });
 
+  await check('the sensitivity scope measures each layer alone, then its prune removes exactly ⌊k·n⌋', async () => {
+    await setWeightPruning(page, 'sensitivity', 90);
+    await until(page, () => window.pruneLab.state.sensitivity?.status === 'done' && window.pruneLab.state.model?.sensitivity_images != null, 6 * MIN, 'the sensitivity curves');
+    const s = (await state(page)).sensitivity.result;
+    const rows = await page.$$eval('#sensitivity-table tbody tr', (r) => r.length);
+    assert(s.layers.length === 4 && rows === s.sparsities.length, `${s.layers.length} curves, ${rows} table rows for ${s.sparsities.length} sparsities`);
+    assert(await page.isVisible('#sensitivity-chart .uplot'), 'no sensitivity chart');
+    await page.click('#prune-start');
+    await until(page, () => window.pruneLab.state.prune.status !== 'running' && window.pruneLab.state.prune.result?.spec?.scope === 'sensitivity', 2 * MIN, 'the prune');
+    const r = (await state(page)).prune.result;
+    const n = s.layers.reduce((a, l) => a + l.weights, 0);
+    assert(r.removed === Math.floor((90 * n) / 100), `removed ${r.removed} of ${n}`);
+    await shot(page.locator('#prune-sensitivity'), 'sensitivity.png', 'screenshots/sensitivity.png');
+    await page.click('#prune-reset');
+    await until(page, () => !window.pruneLab.state.busy && !window.pruneLab.state.model?.model?.pruned, 60_000, 'the reset');
+    return `${s.layers.length} curves on ${s.images} images in ${s.seconds.toFixed(1)} s; 90 %: ${(100 * r.accuracy).toFixed(2)} % test accuracy`;
+  });
+
   await check('the live preview answers as the committed prune then does', async () => {
     await setWeightPruning(page, 'global', 95);
     await until(page, () => window.pruneLab.state.prune.preview?.sparsity === 95 && window.pruneLab.state.prune.preview?.method === 'weight', 30_000, 'the preview at 95 %');

@@ -2,7 +2,7 @@
 // neuron-pruned net), the per-layer view, reset to dense, and the sweep over the report's
 // sparsities: chart point by point, table, Pearson coefficients beside the report's.
 
-import { drawLayers } from '../charts.js';
+import { drawLayers, sweepLine } from '../charts.js';
 import { $, capitalize, el, int, mb, ms, numberField, pct, seconds, term } from '../format.js';
 
 export function setupPrune(page) {
@@ -66,11 +66,13 @@ export function setupPrune(page) {
     const m = method();
     const ft = finetuneEpochs();
     if (ft == null) return;
+    const scope = $('prune-scope').value;
+    if (m === 'weight' && scope === 'sensitivity' && !(await page.panels.sensitivity.ensure())) return;
     state.prune.status = 'running';
     $('prune-progress').value = 0;
     stats(`Pruning ${k} % of the ${m === 'weight' ? 'weights' : 'neurons'}…`);
     announce($('prune-stats').textContent);
-    const call = m === 'weight' ? () => client.pruneWeights(k, { scope: $('prune-scope').value, connected: $('prune-connected').checked }) : () => client.pruneNeurons(k, { variant: $('prune-variant').value });
+    const call = m === 'weight' ? () => client.pruneWeights(k, { scope, connected: $('prune-connected').checked }) : () => client.pruneNeurons(k, { variant: $('prune-variant').value });
     let result = await job('pruning', 'prune', call);
     if (result && ft > 0) {
       showResult(result);
@@ -108,14 +110,16 @@ export function setupPrune(page) {
   async function sweep() {
     const ft = finetuneEpochs();
     if (ft == null) return;
+    const scopes = $('sweep-scopes').checked ? [...$('prune-scope').options].map((o) => o.value) : [$('prune-scope').value];
+    if (scopes.includes('sensitivity') && !(await page.panels.sensitivity.ensure())) return;
     const sw = state.sweep;
     Object.assign(sw, { status: 'running', points: [], result: null, counts: { weight: 0, neuron: 0 } });
-    charts.sweep.reset();
+    charts.sweep.reset({ methods: methods(), scopes });
     $('sweep-table').replaceChildren();
     $('sweep-pearson').textContent = '';
     $('prune-progress').value = 0;
-    const options = { methods: methods(), sparsities: state.report.sparsities, finetuneEpochs: ft, scope: $('prune-scope').value, connected: $('prune-connected').checked, variant: $('prune-variant').value };
-    const total = options.methods.length * options.sparsities.length;
+    const options = { methods: methods(), sparsities: state.report.sparsities, finetuneEpochs: ft, scopes, connected: $('prune-connected').checked, variant: $('prune-variant').value };
+    const total = (options.methods.length - 1 + scopes.length) * options.sparsities.length;
     stats(`Sweeping ${total} points${ft ? ` with ${ft} fine-tuning epoch(s) each` : ''}…`);
     announce($('prune-stats').textContent);
     const onPoint = (p) => {
@@ -123,7 +127,7 @@ export function setupPrune(page) {
       charts.sweep.add(p);
       sw.counts = charts.sweep.counts();
       $('prune-progress').value = sw.points.length / total;
-      stats(`Sweep: ${sw.points.length} of ${total} points; ${p.method} pruning at ${p.sparsity} %: ${pct(p.accuracy)}`);
+      stats(`Sweep: ${sw.points.length} of ${total} points; ${sweepLine(p.method, p.scope, scopes)} pruning at ${p.sparsity} %: ${pct(p.accuracy)}`);
     };
     const onProgress = (p) => {
       if (p.type === 'batch') stats(`Sweep: fine-tuning point ${sw.points.length + 1}: epoch ${p.epoch}/${p.epochs}, batch ${p.batch}/${p.batches}`);
@@ -140,20 +144,21 @@ export function setupPrune(page) {
     announce($('prune-stats').textContent);
   }
 
-  /** A SweepReport as a table (a row per sparsity, a column per method) and its Pearson r. */
+  /** A SweepReport as a table (a row per sparsity, a column per line) and its Pearson r. */
   function showSweep(result) {
-    const { methods: swept, finetune_epochs: ft } = result.config;
+    const { scopes, finetune_epochs: ft } = result.config;
+    const lines = result.summaries.map((s) => ({ method: s.method, scope: s.scope, name: sweepLine(s.method, s.scope, scopes), pearson: s.pearson }));
     const ks = [...new Set(result.points.map((p) => p.sparsity))].sort((a, b) => a - b);
     const table = el('table');
     table.createCaption().textContent = `Test accuracy after one-shot pruning${ft ? ` and ${ft} fine-tuning epoch(s)` : ''}`;
     const head = table.createTHead().insertRow();
-    for (const h of ['Sparsity', ...swept.map((m) => `${capitalize(m)} pruning`)]) head.append(Object.assign(el('th', h), { scope: 'col' }));
+    for (const h of ['Sparsity', ...lines.map((l) => `${capitalize(l.name)} pruning`)]) head.append(Object.assign(el('th', h), { scope: 'col' }));
     const body = table.createTBody();
     for (const k of ks) {
       const row = body.insertRow();
       row.append(Object.assign(el('th', `${k} %`), { scope: 'row' }));
-      for (const m of swept) {
-        const p = result.points.find((q) => q.method === m && q.sparsity === k);
+      for (const l of lines) {
+        const p = result.points.find((q) => q.method === l.method && q.scope === l.scope && q.sparsity === k);
         const td = row.insertCell();
         td.textContent = p ? pct(p.accuracy, 2) : '–';
         if (p) td.title = `${int(p.nonzero_params)} non-zero parameters`;
@@ -161,8 +166,7 @@ export function setupPrune(page) {
     }
     $('sweep-table').replaceChildren(table);
     const fmt = (r) => (r == null ? 'n/a' : r.toFixed(3));
-    const ours = (m) => result.summaries.find((s) => s.method === m)?.pearson;
-    const per = swept.map((m) => `${m} pruning ${fmt(ours(m))} (report ${fmt(state.report[`pearson_${m}`])})`);
+    const per = lines.map((l) => `${l.name} pruning ${fmt(l.pearson)} (report ${fmt(state.report[`pearson_${l.method}`])})`);
     $('sweep-pearson').textContent = `Pearson r (sparsity, accuracy): ${per.join(', ')}.`;
   }
 

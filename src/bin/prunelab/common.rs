@@ -111,6 +111,8 @@ pub enum CliError {
     Train(#[from] prunelab::train::TrainError),
     #[error(transparent)]
     Tune(#[from] prunelab::prune::finetune::TuneError),
+    #[error(transparent)]
+    Prune(#[from] prunelab::prune::PruneError),
     #[error("{path}: {message}")]
     Io { path: String, message: String },
     #[error("{0}")]

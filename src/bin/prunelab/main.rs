@@ -30,6 +30,7 @@ fn main() -> std::process::ExitCode {
         Command::Eval(a) => cmd::eval::run(a),
         Command::Calibrate(a) => cmd::calibrate::run(a),
         Command::Histogram(a) => cmd::histogram::run(a),
+        Command::Sensitivity(a) => cmd::sensitivity::run(a),
         Command::Prune(a) => cmd::prune::run(a),
         Command::Sweep(a) => cmd::sweep::run(a),
         Command::Bench(a) => cmd::bench::run(a),

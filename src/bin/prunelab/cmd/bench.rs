@@ -55,7 +55,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
     // Inference of the report's MLP, dense against 50 % neuron-pruned and compacted: the speed-up
     // depends only on the shapes, so freshly initialised weights measure it honestly.
     let dense = block_on(Arch::report(ModelKind::Mlp).init(&device).to_weights())?;
-    let p = pruning::prune(&dense, PruneSpec { method: Method::Neuron, sparsity: Sparsity::new(50.0).expect("valid"), scope: Scope::Global, connected: false, variant: Variant::Full });
+    let p = pruning::prune(&dense, PruneSpec { method: Method::Neuron, sparsity: Sparsity::new(50.0).expect("valid"), scope: Scope::Global, connected: false, variant: Variant::Full }, None)?;
     let (_, compaction) = block_on(measure_compaction(&p.weights, &test, 3, &device, async || {}))?;
     let out = serde_json::json!({"compaction_mlp_neuron50": compaction, "threads": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1), "results": rows});
     if common.json {

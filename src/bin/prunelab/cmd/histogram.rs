@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use prunelab::model::file::ModelFile;
 use prunelab::prune::{Scope, Sparsity, weight_histogram};
 
+use crate::cmd::sensitivity::Curves;
 use crate::common::{CliError, Common, named, print_json};
 
 #[derive(clap::Args)]
@@ -15,16 +16,19 @@ pub struct Args {
     /// Percent of the hidden kernels' weights to remove.
     #[arg(long, allow_negative_numbers = true)]
     sparsity: Sparsity,
-    /// global, layer or lamp.
+    /// global, layer, lamp or sensitivity.
     #[arg(long, value_parser = named::<Scope>, default_value = "global")]
     scope: Scope,
+    #[command(flatten)]
+    curves: Curves,
     #[command(flatten)]
     common: Common,
 }
 
 pub fn run(a: Args) -> Result<(), CliError> {
     let file = ModelFile::load(&a.model_file)?;
-    let h = weight_histogram(&file.weights, a.sparsity, a.scope);
+    let curves = a.curves.resolve(&[a.scope], &file.weights, &a.common)?;
+    let h = weight_histogram(&file.weights, a.sparsity, a.scope, curves.as_ref())?;
     if a.common.json {
         print_json(&h);
         return Ok(());

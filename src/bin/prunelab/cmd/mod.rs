@@ -5,6 +5,7 @@ pub mod calibrate;
 pub mod eval;
 pub mod histogram;
 pub mod prune;
+pub mod sensitivity;
 pub mod serve;
 pub mod subset;
 pub mod sweep;
@@ -20,6 +21,8 @@ pub enum Command {
     Calibrate(calibrate::Args),
     /// What weight pruning at a sparsity would remove, per layer (|w| histograms, thresholds).
     Histogram(histogram::Args),
+    /// Prune each hidden layer alone at each sparsity: accuracy per layer, on training images.
+    Sensitivity(sensitivity::Args),
     /// Prune a saved model, optionally fine-tune it, and report what is left.
     Prune(prune::Args),
     /// Prune the same trained model at each sparsity by each method; table, CSV, JSON and SVG chart.

@@ -11,14 +11,12 @@ use prunelab::prune::{self as pruning, CompactReport, Method, PruneReport, Prune
 use prunelab::train;
 use serde::Serialize;
 
+use crate::cmd::sensitivity::Curves;
 use crate::common::{CliError, CliObserver, Common, check_cancelled, named, print_json};
 
 /// How `prune` and `sweep` prune.
 #[derive(clap::Args)]
 pub struct How {
-    /// Weight pruning: global (one ranking), layer (each layer the same share) or lamp (LAMP scores).
-    #[arg(long, value_parser = named::<Scope>, default_value = "global")]
-    pub scope: Scope,
     /// Weight pruning: spend the budget only on weights that lie on an input-to-output path
     /// (stranded ones go in place of the next-smallest).
     #[arg(long)]
@@ -29,6 +27,8 @@ pub struct How {
     /// Epochs of masked fine-tuning after one-shot pruning.
     #[arg(long, default_value_t = 0)]
     pub finetune_epochs: usize,
+    #[command(flatten)]
+    pub curves: Curves,
 }
 
 #[derive(clap::Args)]
@@ -41,6 +41,10 @@ pub struct Args {
     /// Percent to remove, 0 to 100 (90 or 90%).
     #[arg(long, allow_negative_numbers = true)]
     sparsity: Sparsity,
+    /// Weight pruning: global (one ranking), layer (each layer the same share), lamp (LAMP
+    /// scores) or sensitivity (each layer as much as its measured sensitivity allows).
+    #[arg(long, value_parser = named::<Scope>, default_value = "global")]
+    scope: Scope,
     #[command(flatten)]
     how: How,
     /// Instead of one-shot pruning, prune gradually over N epochs of training (Zhu & Gupta's
@@ -86,7 +90,7 @@ struct Output {
 
 pub fn run(a: Args) -> Result<(), CliError> {
     let device = a.common.device()?;
-    let spec = PruneSpec { method: a.method, sparsity: a.sparsity, scope: a.how.scope, connected: a.how.connected, variant: a.how.variant };
+    let spec = PruneSpec { method: a.method, sparsity: a.sparsity, scope: a.scope, connected: a.how.connected, variant: a.how.variant };
     // Everything that can fail on input is checked before any work or any write.
     let schedule = match a.gradual_epochs {
         Some(n) => Some((n, CubicSchedule::new(a.initial_sparsity, a.sparsity, a.prune_steps.map_or(n, |s| s as usize))?)),
@@ -100,13 +104,17 @@ pub fn run(a: Args) -> Result<(), CliError> {
         FashionMnist { train: Dataset::new(vec![], vec![])?, test: Dataset::load_split(&a.common.data, false)? }
     };
     let dense = &file.weights;
+    let curves = if a.method == Method::Weight { a.how.curves.resolve(&[a.scope], dense, &a.common)? } else { None };
+    let curves = curves.as_ref();
+    // Refused here, before any training, if the scope cannot prune this model.
+    pruning::prune_mask(dense, spec, curves)?;
     let tune = |epochs| finetune_config(dense.arch.kind(), epochs, a.sparsity).with(a.finetune_lr, a.finetune_batch, a.finetune_seed);
     let before = block_on(train::evaluate(&Model::from_weights(dense, &device)?, &data.test, 1000, &device))?;
     let mut obs = CliObserver::new(a.common.json);
     let pruned = match schedule {
-        Some((n, s)) => block_on(gradual(dense, spec, s, &data.train, tune(n), &device, &mut obs))?,
-        None if a.how.finetune_epochs > 0 => block_on(finetune(&pruning::prune(dense, spec), &data.train, tune(a.how.finetune_epochs), &device, &mut obs))?,
-        None => Some(pruning::prune(dense, spec)),
+        Some((n, s)) => block_on(gradual(dense, spec, curves, s, &data.train, tune(n), &device, &mut obs))?,
+        None if a.how.finetune_epochs > 0 => block_on(finetune(&pruning::prune(dense, spec, curves)?, &data.train, tune(a.how.finetune_epochs), &device, &mut obs))?,
+        None => Some(pruning::prune(dense, spec, curves)?),
     };
     obs.finish();
     let pruned = pruned.ok_or(CliError::Cancelled)?;

@@ -6,7 +6,7 @@ use prunelab::block_on;
 use prunelab::data::FashionMnist;
 use prunelab::model::file::ModelFile;
 use prunelab::model::{Arch, ModelKind};
-use prunelab::prune::{Method, Sparsity, Variant};
+use prunelab::prune::{Method, Scope, Sparsity, Variant};
 use prunelab::sweep::{self, SweepConfig};
 use prunelab::train::{self, Recipe};
 
@@ -29,6 +29,10 @@ pub struct Args {
     /// Percents to remove, 0 to 100, comma-separated.
     #[arg(long, value_delimiter = ',', allow_negative_numbers = true, default_values = ["0", "25", "50", "60", "70", "80", "90", "95", "97", "99"])]
     sparsities: Vec<Sparsity>,
+    /// Weight pruning's scopes, one line each (comma-separated): global, layer, lamp,
+    /// sensitivity.
+    #[arg(long, value_delimiter = ',', value_parser = named::<Scope>, default_values = ["global"])]
+    scope: Vec<Scope>,
     #[command(flatten)]
     how: How,
     /// Folder for sweep.md, sweep.csv, sweep.json and sweep.svg.
@@ -56,11 +60,13 @@ pub fn run(a: Args) -> Result<(), CliError> {
             block_on(model.ok_or(CliError::Cancelled)?.to_weights())?
         }
     };
-    let config = SweepConfig { methods: a.methods, sparsities: a.sparsities, scope: a.how.scope, connected: a.how.connected, variant: a.how.variant, finetune_epochs: a.how.finetune_epochs };
+    let curves = if a.methods.contains(&Method::Weight) { a.how.curves.resolve(&a.scope, &weights, &a.common)? } else { None };
+    let config = SweepConfig { methods: a.methods, sparsities: a.sparsities, scopes: a.scope, connected: a.how.connected, variant: a.how.variant, finetune_epochs: a.how.finetune_epochs };
     let json = a.common.json;
-    let report = block_on(sweep::sweep(&weights, Some(&data.train), &data.test, &config, &device, &mut obs, |p| {
+    let config_view = config.clone();
+    let report = block_on(sweep::sweep(&weights, Some(&data.train), &data.test, curves.as_ref(), &config, &device, &mut obs, |p| {
         if !json {
-            eprintln!("  {} {:>5} %: accuracy {:.2} %, {} non-zero, prune {:.0} ms, eval {:.0} ms", p.method, p.sparsity, p.accuracy * 100.0, p.nonzero_params, p.prune_ms, p.eval_ms);
+            eprintln!("  {} {:>5} %: accuracy {:.2} %, {} non-zero, prune {:.0} ms, eval {:.0} ms", sweep::line_name(p.method, p.scope, &config_view), p.sparsity, p.accuracy * 100.0, p.nonzero_params, p.prune_ms, p.eval_ms);
         }
     }))?;
     obs.finish();
