@@ -180,7 +180,7 @@ export class SweepChart extends LinesChart {
 /** Per-layer sensitivity: accuracy with one layer pruned alone, a line per layer. */
 export class SensitivityChart extends LinesChart {
   constructor(el, height = 240) {
-    super(el, { height, yLabel: 'accuracy, training images (%)' });
+    super(el, { height, yLabel: 'accuracy (%)' });
   }
 
   /** curves: a Sensitivity (or the layers seen so far, each {name, points: [[k, acc]…]}). */
