@@ -47,7 +47,7 @@ wasm_tests() {
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   WASM_BINDGEN_TEST_ONLY_WEB=1 \
   CHROMEDRIVER=/usr/bin/chromedriver \
-  WASM_BINDGEN_TEST_TIMEOUT=600 \
+  WASM_BINDGEN_TEST_TIMEOUT=900 \
   WASM_BINDGEN_TEST_WEBDRIVER_JSON="$ROOT/tests/webdriver.json" \
     cargo test --release --target wasm32-unknown-unknown --test web
 }

@@ -249,16 +249,20 @@ async fn read_f32<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, TrainError> 
 /// Evaluates `model` on `data` (no gradients, dropout off), in batches of `batch_size`.
 pub async fn evaluate(model: &Model, data: &Dataset, batch_size: usize, device: &Device) -> Result<Evaluation, TrainError> {
     let start = Instant::now();
-    let plain = device.clone().without_autodiff();
-    let model = model.valid();
-    let mut confusion = vec![vec![0u32; NUM_CLASSES]; NUM_CLASSES];
-    let mut predictions = Vec::with_capacity(data.len());
-    let mut loss_sum = 0.0f64;
-    for batch in data.batches(batch_size.max(1), None) {
-        let (x, _) = batch_tensors(&batch, &plain);
-        let logits = read_f32(model.forward(x)).await?;
-        for (row, &label) in logits.chunks_exact(NUM_CLASSES).zip(&batch.labels) {
-            // Log-sum-exp on the host: 10 numbers per image, and one device read per batch.
+    let logits = logits_in(model, data, batch_size, device).await?;
+    let mut e = Evaluation::of_logits(&logits, data.labels());
+    e.seconds = start.elapsed().as_secs_f64();
+    Ok(e)
+}
+
+impl Evaluation {
+    /// Loss, accuracy, per-class accuracy, confusion and predictions of `logits` (10 per image)
+    /// against `labels`; `seconds` is left 0.
+    pub fn of_logits(logits: &[f32], labels: &[u8]) -> Evaluation {
+        let mut confusion = vec![vec![0u32; NUM_CLASSES]; NUM_CLASSES];
+        let mut predictions = Vec::with_capacity(labels.len());
+        let mut loss_sum = 0.0f64;
+        for (row, &label) in logits.chunks_exact(NUM_CLASSES).zip(labels) {
             let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
             let lse = max + row.iter().map(|v| (v - max).exp()).sum::<f32>().ln();
             loss_sum += (lse - row[label as usize]) as f64;
@@ -266,30 +270,24 @@ pub async fn evaluate(model: &Model, data: &Dataset, batch_size: usize, device: 
             confusion[label as usize][pred] += 1;
             predictions.push(pred as u8);
         }
+        let total = labels.len().max(1);
+        let correct: u32 = (0..NUM_CLASSES).map(|c| confusion[c][c]).sum();
+        let per_class_accuracy = confusion.iter().enumerate().map(|(c, row)| row[c] as f32 / row.iter().sum::<u32>().max(1) as f32).collect();
+        Evaluation { loss: (loss_sum / total as f64) as f32, accuracy: correct as f32 / total as f32, per_class_accuracy, confusion, predictions, seconds: 0.0 }
     }
-    let total = data.len().max(1);
-    let correct: u32 = (0..NUM_CLASSES).map(|c| confusion[c][c]).sum();
-    let per_class_accuracy = confusion
-        .iter()
-        .enumerate()
-        .map(|(c, row)| row[c] as f32 / row.iter().sum::<u32>().max(1) as f32)
-        .collect();
-    Ok(Evaluation {
-        loss: (loss_sum / total as f64) as f32,
-        accuracy: correct as f32 / total as f32,
-        per_class_accuracy,
-        confusion,
-        predictions,
-        seconds: start.elapsed().as_secs_f64(),
-    })
 }
 
 /// The logits of every image of `data`, row by row (10 per image).
 pub async fn logits(model: &Model, data: &Dataset, device: &Device) -> Result<Vec<f32>, TrainError> {
+    logits_in(model, data, 1000, device).await
+}
+
+/// The same in batches of `batch_size`: one device read per batch, the rest on the host.
+async fn logits_in(model: &Model, data: &Dataset, batch_size: usize, device: &Device) -> Result<Vec<f32>, TrainError> {
     let plain = device.clone().without_autodiff();
     let model = model.valid();
     let mut out = Vec::with_capacity(data.len() * NUM_CLASSES);
-    for batch in data.batches(1000, None) {
+    for batch in data.batches(batch_size.max(1), None) {
         out.extend(read_f32(model.forward(batch_tensors(&batch, &plain).0)).await?);
     }
     Ok(out)

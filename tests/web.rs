@@ -147,6 +147,7 @@ async fn workflow(backend: &str, train_limit: usize) {
     // Classification: a verdict with 10 probabilities summing to 1, its class the most
     // probable; a 100-pixel image is refused.
     let verdict = ok(lab.classify(image(&lab, 0).into(), JsValue::UNDEFINED)).await;
+    let dense_probs = probabilities(&verdict);
     let probs = probabilities(&verdict);
     assert_eq!(probs.len(), 10);
     assert!((probs.iter().sum::<f32>() - 1.0).abs() < 1e-4);
@@ -229,6 +230,35 @@ async fn workflow(backend: &str, train_limit: usize) {
     assert_eq!(num(&pruned, "nonzero_params") as usize, 2_388_710 - HIDDEN_KERNELS * 9 / 10);
     assert_eq!((num(&pruned, "finetune_epochs"), num(&pruned, "finetune_ms")), (0.0, 0.0));
 
+    // Its cost: as run it multiplies every zero; the non-zero count is a tenth and a bit.
+    let cost = ok(lab.cost()).await;
+    assert_eq!(num(&cost, "dense_flops"), 2.0 * 2_386_000.0);
+    assert!(num(&cost, "nonzero_flops") < num(&cost, "dense_flops") * 0.15);
+    assert!(num(&cost, "flops") <= num(&cost, "dense_flops"));
+    assert!(num(&cost, "file_bytes.sparse") < num(&cost, "file_bytes.dense") / 3.0);
+    assert_eq!(nonzero(&lab) as usize, 2_388_710 - HIDDEN_KERNELS * 9 / 10, "cost() changes nothing");
+    // The dense model still answers beside the pruned one, as it did before pruning.
+    let dense_now = probabilities(&ok(lab.classify(image(&lab, 0).into(), obj(&[("model", "dense".into())]))).await);
+    for (a, b) in dense_probs.iter().zip(&dense_now) {
+        assert!((a - b).abs() < 1e-5, "{dense_probs:?} vs {dense_now:?}");
+    }
+
+    // A sweep over two scopes: a line each, and the engine's SVG and CSV of it (on the CPU only:
+    // a sweep runs the same engine code on both backends, and SwiftShader makes it slow).
+    if backend == "cpu" {
+        let options = obj(&[("methods", js_sys::Array::of1(&"weight".into()).into()), ("sparsities", js_sys::Array::of2(&0.into(), &90.into()).into()), ("scopes", js_sys::Array::of2(&"global".into(), &"layer".into()).into())]);
+        let report = ok(lab.sweep(options, JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
+        let points = js_sys::Array::from(&field(&report, "points"));
+        assert_eq!(points.length(), 4);
+        assert_eq!(field(&points.get(3), "scope").as_string().unwrap(), "layer");
+        let svg = Lab::sweep_svg(report.clone(), "a title".into(), true).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("weight (layer) pruning") && svg.contains("a title"), "{svg}");
+        let csv = Lab::sweep_csv(report).unwrap();
+        assert!(csv.starts_with("method,scope,sparsity,accuracy") && csv.lines().count() == 5, "{csv}");
+        let (kind, _) = thrown(Lab::sweep_csv(obj(&[("points", 3.into())])));
+        assert_eq!(kind, "options");
+    }
+
     // The whole state (dense weights, mask, pruning) moves to another Lab, as the page does when
     // switching backends: `reset` there still gives the dense model back.
     let restored = self::lab(backend).await;
@@ -256,6 +286,12 @@ async fn workflow(backend: &str, train_limit: usize) {
     let wrong = (0..200).filter(|&i| predictions[i] != labels[i]).count();
     let listed = js_sys::Array::from(&lab.misclassified(&predictions, 500).unwrap());
     assert_eq!(listed.length() as usize, wrong);
+    // A confusion cell's images: exactly its count.
+    let (label, predicted) = (labels[0], predictions[0]);
+    let count = (0..200).filter(|&i| (labels[i], predictions[i]) == (label, predicted)).count();
+    let cell = js_sys::Array::from(&lab.cell_images(&predictions, label, predicted, 500).unwrap());
+    assert_eq!(cell.length() as usize, count);
+    assert!(cell.iter().all(|m| num(&m, "label") as u8 == label && num(&m, "predicted") as u8 == predicted));
     if wrong > 0 {
         let first = listed.get(0);
         assert_ne!(num(&first, "label"), num(&first, "predicted"));

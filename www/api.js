@@ -14,6 +14,8 @@ export const METHODS = {
   classNames: { static: true },
   drawingInput: { static: true },
   reportNumbers: { static: true },
+  sweepSvg: { static: true },
+  sweepCsv: { static: true },
   // Lab methods:
   backend: {},
   info: {},
@@ -37,6 +39,8 @@ export const METHODS = {
   testLabels: {},
   sampleImages: {},
   misclassified: {},
+  cellImages: {},
+  cost: {},
   exportModel: {},
   importModel: { changesModel: true },
   setDrawingModel: {},

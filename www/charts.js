@@ -148,17 +148,32 @@ export class SweepChart extends LinesChart {
     const lines = config.methods.flatMap((m) => (m === 'weight' ? config.scopes.map((s) => sweepLine(m, s, config.scopes)) : [m]));
     const colour = (key, i) => (config.scopes.length > 1 ? PALETTE[i % PALETTE.length] : COLORS[key] ?? PALETTE[i]);
     this.lines = new Map();
+    const guessing = this.guesses?.length ? [{ key: 'your guesses', label: 'your guesses', stroke: '#e69f00', hollow: true }, { key: 'pruned, as it came out', label: 'pruned, as it came out', stroke: '#000', hollow: true }] : [];
     this.setLines([
       ...lines.map((key, i) => ({ key, label: `${key} pruning`, stroke: colour(key, i) })),
       ...['weight', 'neuron'].map((m) => ({ key: `report: ${m}`, label: `report: ${m}`, stroke: COLORS[m], hollow: true })),
+      ...guessing,
     ]);
     for (const m of ['weight', 'neuron']) for (const [k, a] of this.report[m]) this.lines.get(`report: ${m}`).points.set(k, a * 100);
+    for (const g of this.guesses ?? []) {
+      this.lines.get('your guesses').points.set(g.sparsity, g.guess * 100);
+      if (g.actual != null) this.lines.get('pruned, as it came out').points.set(g.sparsity, g.actual * 100);
+    }
     if (this.showingReport === false) this.showReport(false);
     this.redraw();
   }
 
   add(point) {
     this.set(sweepLine(point.method, point.scope, this.config.scopes), point.sparsity, point.accuracy * 100);
+  }
+
+  /** Predict, then reveal: guesses ({sparsity, guess, actual?}, accuracies 0..1) beside results. */
+  setGuesses(guesses) {
+    this.guesses = guesses;
+    const points = new Map([...this.lines].filter(([, l]) => !l.hollow).map(([k, l]) => [k, l.points]));
+    this.reset(this.config);
+    for (const [k, p] of points) if (this.lines.has(k)) this.lines.get(k).points = p;
+    this.redraw();
   }
 
   /** How many points each method has on the chart. */
@@ -236,6 +251,16 @@ export function drawConfusion(canvas, confusion, classNames) {
   const correct = confusion.reduce((a, row, i) => a + row[i], 0);
   const all = confusion.flat().reduce((a, b) => a + b, 0);
   canvas.setAttribute('aria-label', `Confusion matrix: rows are true classes, columns predicted classes 0 to 9; ${correct} of ${all} test images on the diagonal (correct).`);
+  canvas.confusionLayout = { left, top, cell, n };
+}
+
+/** The [true, predicted] cell under a pointer event on a drawn confusion matrix, or null. */
+export function confusionCell(canvas, event) {
+  const g = canvas.confusionLayout;
+  if (!g) return null;
+  const r = canvas.getBoundingClientRect();
+  const [p, t] = [Math.floor((event.clientX - r.left - g.left) / g.cell), Math.floor((event.clientY - r.top - g.top) / g.cell)];
+  return t >= 0 && t < g.n && p >= 0 && p < g.n ? [t, p] : null;
 }
 
 /** A horizontal bar list: rows [{label, value (0..1), text}]; the largest can be highlighted. */

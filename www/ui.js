@@ -20,6 +20,8 @@ const params = new URLSearchParams(location.search);
 const PANELS = ['data', 'train', 'prune', 'draw'];
 const EMBED = PANELS.includes(params.get('embed')) ? params.get('embed') : null;
 const BACKEND = ['auto', 'webgpu', 'cpu'].includes(params.get('backend')) ? params.get('backend') : 'auto';
+/** Predict, then reveal (for courses): a guess of the accuracy before every prune and sweep. */
+const GUESS = params.get('guess') === '1';
 
 const state = {
   ready: false,
@@ -32,10 +34,10 @@ const state = {
   defaultModel: null,
   drawingModel: null, // the worker's report on models/drawings.plab (the pad's default)
   data: { status: 'idle', progress: {}, events: 0, info: null, error: null, errorKind: null, errorFile: null },
-  train: { status: 'idle', curve: { loss: [], accuracy: [] }, result: null, error: null, errorKind: null },
-  prune: { status: 'idle', result: null, compact: null, histogram: null, preview: null, firstLayer: null, error: null, errorKind: null },
+  train: { status: 'idle', curve: { loss: [], accuracy: [] }, result: null, cell: null, error: null, errorKind: null },
+  prune: { status: 'idle', result: null, compact: null, cost: null, guesses: [], histogram: null, preview: null, firstLayer: null, error: null, errorKind: null },
   sweep: { status: 'idle', points: [], counts: { weight: 0, neuron: 0 }, result: null, error: null, errorKind: null },
-  draw: { probs: null, verdict: null, input: null, classified: 0, latest: 0, shown: 0, source: null, error: null, errorKind: null },
+  draw: { probs: null, verdict: null, dense: null, input: null, classified: 0, latest: 0, shown: 0, source: null, error: null, errorKind: null },
 };
 const client = new LabClient();
 const charts = {};
@@ -70,7 +72,7 @@ function setBusy(job) {
   $('backend-select').disabled = Boolean(job);
 }
 
-const JOB_TEXT = { train: 'training', sweep: 'the sweep', finetune: 'fine-tuning', sensitivity: 'measuring sensitivity' };
+const JOB_TEXT = { train: 'training', sweep: 'the sweep', finetune: 'fine-tuning', sensitivity: 'measuring sensitivity', cost: 'measuring the cost' };
 
 /**
  * Runs a long call for a panel: busy while it runs, a failure shown in the panel (worded by
@@ -119,7 +121,7 @@ function setBackend(b) {
 }
 
 /** What every panel gets: the state, the client, and the shared helpers. */
-const page = { state, client, charts, announce, showError, clearError, job, panels: {} };
+const page = { state, client, charts, announce, showError, clearError, job, guess: GUESS, panels: {} };
 window.pruneLab = { state, client, charts };
 
 /** A new Lab on `backend`; a later one keeps the dataset and the model with its pruning. */

@@ -100,6 +100,11 @@ impl Arch {
     /// Multiply–adds × 2 of one forward pass on one image. A training step costs about three
     /// times this (forward, and two matrix products backward).
     pub fn forward_flops(&self) -> u64 {
+        self.layer_flops().iter().sum()
+    }
+
+    /// [`Self::forward_flops`] layer by layer.
+    pub fn layer_flops(&self) -> Vec<u64> {
         let side = crate::data::IMAGE_SIDE as u64;
         self.layer_shapes()
             .iter()
@@ -112,7 +117,7 @@ impl Arch {
                     LayerKind::Conv => 2 * macs * (side >> i) * (side >> i),
                 }
             })
-            .sum()
+            .collect()
     }
 
     /// A short human description, e.g. `mlp 784-1000-1000-500-200-10`.

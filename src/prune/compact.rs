@@ -90,6 +90,45 @@ pub struct CompactReport {
     pub images: usize,
     /// Largest difference between the two networks' logits on the first images.
     pub max_abs_diff: f32,
+    /// Multiply–adds × 2 per image of the masked network as it runs: every zero is still
+    /// multiplied, so pruning weights alone saves none.
+    pub dense_flops: u64,
+    /// The same counting only the non-zero weights: what a sparse kernel could skip to.
+    pub nonzero_flops: u64,
+    /// Of the compacted network, which really runs with fewer units.
+    pub flops: u64,
+    pub file_bytes: FileBytes,
+}
+
+/// What the network takes as a `.plab` file, values in f16.
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct FileBytes {
+    /// Every value, zeros too.
+    pub dense: usize,
+    /// A bitmask and the non-zero values (the format's sparse encoding).
+    pub sparse: usize,
+    /// The compacted network, in whichever encoding is smaller (what `prune --out` saves).
+    pub compacted: usize,
+}
+
+impl FileBytes {
+    pub fn of(pruned: &Weights, compacted: &Weights) -> Self {
+        use crate::model::file::{Encoding, Precision, encode_as};
+        let size = |w: &Weights, e: Encoding| encode_as(w, &serde_json::Value::Null, Precision::F16, e).len();
+        FileBytes {
+            dense: size(pruned, Encoding::Dense),
+            sparse: size(pruned, Encoding::Sparse),
+            compacted: size(compacted, Encoding::smallest(compacted, Precision::F16)),
+        }
+    }
+}
+
+/// Multiply–adds × 2 per image through the non-zero weights only.
+pub fn nonzero_flops(weights: &Weights) -> u64 {
+    // Per layer: its dense count scaled by its share of non-zero weights (each weight of a
+    // layer is used equally often).
+    weights.layers.iter().zip(weights.arch.layer_flops()).map(|(l, f)| (f as f64 * l.weight.count_nonzero() as f64 / l.weight.len().max(1) as f64).round() as u64).sum()
 }
 
 /// Compacts `pruned` and measures it against itself uncompacted: latency per image (best of
@@ -122,6 +161,10 @@ pub async fn measure_compaction(pruned: &Weights, images: &Dataset, repeats: usi
         speedup: latency[0] / latency[1],
         images: images.len(),
         max_abs_diff,
+        dense_flops: pruned.arch.forward_flops(),
+        nonzero_flops: nonzero_flops(pruned),
+        flops: small.weights.arch.forward_flops(),
+        file_bytes: FileBytes::of(pruned, &small.weights),
     };
     Ok((small, report))
 }
@@ -158,6 +201,19 @@ mod tests {
     use crate::model::{Model, image_tensor};
     use crate::prune::{Sparsity, neuron::{Variant, neuron_prune}};
     use burn::tensor::{Device, Tensor};
+
+    #[test]
+    fn nonzero_flops_are_the_compacted_flops_after_neuron_pruning() {
+        let w = crate::prune::weight::tests::weights_with(&[8, 6], |li, i| 0.01 + ((i * 31 + li) % 17) as f32);
+        assert_eq!(nonzero_flops(&w), w.arch.forward_flops());
+        let p = neuron_prune(&w, Sparsity::new(50.0).unwrap(), Variant::Full);
+        let mut pruned = w.clone();
+        p.mask.apply(&mut pruned).unwrap();
+        let small = compact(&pruned).weights;
+        assert_eq!(nonzero_flops(&pruned), small.arch.forward_flops());
+        let files = FileBytes::of(&pruned, &small);
+        assert!(files.sparse < files.dense && files.compacted <= files.sparse, "{files:?}");
+    }
 
     fn max_abs_diff(a: Tensor<2>, b: Tensor<2>) -> f32 {
         (a - b).abs().max().into_data().try_into_vec_as::<f32>().unwrap()[0]

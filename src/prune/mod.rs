@@ -20,7 +20,7 @@ use crate::data::Dataset;
 use crate::model::{Model, Weights};
 use crate::train::{Evaluation, TrainError, evaluate};
 pub use crate::model::Mask;
-pub use compact::{CompactReport, Compacted, SparseSizes, compact, measure_compaction, sparse_sizes};
+pub use compact::{CompactReport, Compacted, FileBytes, SparseSizes, compact, measure_compaction, nonzero_flops, sparse_sizes};
 pub use first_layer::{FirstLayer, UnitImage, first_layer};
 pub use histogram::{LayerHistogram, WeightHistogram, weight_histogram};
 pub use neuron::{NeuronPruning, Variant, neuron_prune};

@@ -57,7 +57,8 @@ pub struct Sensitivity {
     /// How many training images each point was measured on (the first ones).
     pub images: usize,
     pub layers: Vec<LayerSensitivity>,
-    /// The greedy path, from its start to everything removed.
+    /// The greedy path, from its start until less than 1 % of the weights is left (`allocate`
+    /// goes on from there to everything removed in a straight line).
     pub path: Vec<PathStep>,
     pub seconds: f64,
 }

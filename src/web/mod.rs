@@ -301,12 +301,7 @@ impl Lab {
         promise(async move {
             let _busy = inner.begin("compacting")?;
             let pruning = inner.pruning("compacting")?;
-            // Real test images when there are some, else a fixed pseudo-random batch.
-            let images = match inner.state.borrow().data.clone() {
-                Some(d) => d.test.take(1000),
-                None => Dataset::new((0..1000 * IMAGE_PIXELS).map(|i| (i * 2654435761usize >> 7) as u8).collect(), vec![0; 1000])?,
-            };
-            let (small, report) = measure_compaction(&pruning.weights, &images, 3, &inner.device, async || yield_now().await).await?;
+            let (small, report) = measure_compaction(&pruning.weights, &timing_images(&inner)?, 3, &inner.device, async || yield_now().await).await?;
             inner.set_compacted(&small.weights)?;
             to_js(&report)
         })
@@ -388,18 +383,53 @@ impl Lab {
 
     /// The first `max` test images whose entry in `predictions` (one class per test image, as
     /// in `evaluate().predictions`) is not their label.
-    #[wasm_bindgen(unchecked_return_type = "Misclassified[]")]
+    #[wasm_bindgen(unchecked_return_type = "PredictedImage[]")]
     pub fn misclassified(&self, predictions: &[u8], max: usize) -> JsResult {
-        let test = &self.inner.data()?.test;
-        if predictions.len() != test.len() {
-            return Err(LabError::Options(format!("{} predictions for {} test images", predictions.len(), test.len())));
-        }
-        let wrong: Vec<Misclassified> = (0..test.len())
-            .filter(|&i| predictions[i] != test.label(i))
-            .take(max)
-            .map(|i| Misclassified { index: i, label: test.label(i), predicted: predictions[i], pixels: test.image(i).to_vec() })
-            .collect();
-        to_js(&wrong)
+        self.test_images_where(predictions, max, |label, predicted| label != predicted)
+    }
+
+    /// The first `max` test images of one confusion-matrix cell: true class `label`, predicted
+    /// `predicted` (by `predictions`, as in `evaluate().predictions`).
+    #[wasm_bindgen(js_name = cellImages, unchecked_return_type = "PredictedImage[]")]
+    pub fn cell_images(&self, predictions: &[u8], label: u8, predicted: u8, max: usize) -> JsResult {
+        self.test_images_where(predictions, max, |l, p| (l, p) == (label, predicted))
+    }
+
+    /// What the pruned network costs beside the same network compacted: FLOPs as run, through
+    /// the non-zero weights and compacted; file sizes; latency per image of both, measured on
+    /// 1,000 test images. Changes nothing (unpruned, the dense model is measured).
+    #[wasm_bindgen(unchecked_return_type = "Promise<CompactReport>")]
+    pub fn cost(&self) -> Promise {
+        let inner = self.inner.clone();
+        promise(async move {
+            let _busy = inner.begin("measuring the cost")?;
+            let weights = match inner.state.borrow().pruning.clone() {
+                Some(p) => Rc::new(p.weights.clone()),
+                None => inner.dense("measuring the cost")?,
+            };
+            let (_, report) = measure_compaction(&weights, &timing_images(&inner)?, 3, &inner.device, async || yield_now().await).await?;
+            to_js(&report)
+        })
+    }
+
+    /// A sweep's chart as SVG, as `prunelab sweep` draws it; `reportPoints` adds the report's
+    /// published MLP numbers as hollow markers.
+    #[wasm_bindgen(js_name = sweepSvg)]
+    pub fn sweep_svg(
+        #[wasm_bindgen(unchecked_param_type = "SweepReport")] report: JsValue,
+        title: String,
+        #[wasm_bindgen(js_name = reportPoints)] report_points: bool,
+    ) -> Result<String, LabError> {
+        let report: sweep::SweepReport = required(report, "the fields of a sweep report")?;
+        let overlay: [(&str, &[(f64, f64)]); 2] = [("report: weight", &sweep::REPORT_WEIGHT_POINTS), ("report: neuron", &sweep::REPORT_NEURON_POINTS)];
+        Ok(sweep::chart::svg(&report, &title, if report_points { &overlay } else { &[] }))
+    }
+
+    /// A sweep's points as CSV, as `prunelab sweep` writes sweep.csv.
+    #[wasm_bindgen(js_name = sweepCsv)]
+    pub fn sweep_csv(#[wasm_bindgen(unchecked_param_type = "SweepReport")] report: JsValue) -> Result<String, LabError> {
+        let report: sweep::SweepReport = required(report, "the fields of a sweep report")?;
+        Ok(report.csv())
     }
 
     /// The model in use as a `.plab` file (see `model::file`); `f16` halves its size, and a
@@ -478,6 +508,20 @@ impl Lab {
 }
 
 impl Lab {
+    /// The test images whose (label, prediction) pass `keep`, the first `max` of them.
+    fn test_images_where(&self, predictions: &[u8], max: usize, keep: impl Fn(u8, u8) -> bool) -> JsResult {
+        let test = &self.inner.data()?.test;
+        if predictions.len() != test.len() {
+            return Err(LabError::Options(format!("{} predictions for {} test images", predictions.len(), test.len())));
+        }
+        let picked: Vec<PredictedImage> = (0..test.len())
+            .filter(|&i| keep(test.label(i), predictions[i]))
+            .take(max)
+            .map(|i| PredictedImage { index: i, label: test.label(i), predicted: predictions[i], pixels: test.image(i).to_vec() })
+            .collect();
+        to_js(&picked)
+    }
+
     /// `Lab.create` for Rust callers (and the browser tests).
     pub async fn open(options: JsValue) -> Result<Lab, LabError> {
         console_error_panic_hook::set_once();
@@ -500,6 +544,15 @@ impl Lab {
             to_js(&report)
         })
     }
+}
+
+/// Images to time networks on: real test images when there are some, else a fixed
+/// pseudo-random batch.
+fn timing_images(inner: &Inner) -> Result<Dataset, LabError> {
+    Ok(match inner.state.borrow().data.clone() {
+        Some(d) => d.test.take(1000),
+        None => Dataset::new((0..1000 * IMAGE_PIXELS).map(|i| (i * 2654435761usize >> 7) as u8).collect(), vec![0; 1000])?,
+    })
 }
 
 /// A drawing from JavaScript, checked.

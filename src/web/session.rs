@@ -31,6 +31,8 @@ pub struct State {
     pub compacted: bool,
     /// The network in use (the pruned one when there is one), ready for inference.
     pub model: Option<Rc<Model>>,
+    /// The dense model, ready for inference, to compare with the pruned one.
+    pub dense_model: Option<Rc<Model>>,
     /// A second network for the pad, trained for drawings, with its weights' facts.
     pub drawings: Option<DrawingModel>,
     /// The dense model's per-layer sensitivity, once measured (the sensitivity scope needs it).
@@ -125,7 +127,9 @@ impl Inner {
         s.calibration = calibration;
         s.pruning = None;
         s.compacted = false;
-        s.model = Some(Rc::new(model));
+        let model = Rc::new(model);
+        s.dense_model = Some(model.clone());
+        s.model = Some(model);
     }
 
     /// Makes `pruning` the network in use; the dense weights stay for `reset`.
@@ -152,6 +156,10 @@ impl Inner {
     pub async fn verdict(&self, which: Classifier, pixels: &[f32]) -> Result<Verdict, LabError> {
         let (model, calibration) = match which {
             Classifier::InUse => (self.model("classifying")?, self.state.borrow().calibration),
+            Classifier::Dense => {
+                let s = self.state.borrow();
+                (s.dense_model.clone().ok_or(LabError::NoModel("classifying"))?, s.calibration)
+            }
             Classifier::Drawings => {
                 let s = self.state.borrow();
                 let d = s.drawings.as_ref().ok_or(LabError::NoModel("classifying with the drawing model (setDrawingModel)"))?;
@@ -163,12 +171,11 @@ impl Inner {
 
     /// Back to the dense model.
     pub fn reset(&self) -> Result<(), LabError> {
-        let dense = self.dense("resetting")?;
-        let model = Model::from_weights(&dense, &self.device)?;
         let mut s = self.state.borrow_mut();
+        let model = s.dense_model.clone().ok_or(LabError::NoModel("resetting"))?;
         s.pruning = None;
         s.compacted = false;
-        s.model = Some(Rc::new(model));
+        s.model = Some(model);
         Ok(())
     }
 

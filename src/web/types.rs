@@ -228,6 +228,8 @@ pub enum Classifier {
     InUse,
     /// The model set by `setDrawingModel`, trained for drawings (the page's pad default).
     Drawings,
+    /// The trained or imported model before pruning, to compare with the pruned one.
+    Dense,
 }
 
 #[derive(Deserialize, Default, Tsify)]
@@ -247,9 +249,9 @@ pub struct DrawingVerdict {
     pub verdict: Verdict,
 }
 
-/// A test image the model in use gets wrong.
+/// A test image with its label and a prediction for it.
 #[derive(Serialize, Tsify)]
-pub struct Misclassified {
+pub struct PredictedImage {
     pub index: usize,
     pub label: u8,
     pub predicted: u8,

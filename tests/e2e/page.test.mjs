@@ -206,6 +206,26 @@ try {
     return `${loss.length} batches, loss ${first.toFixed(3)} → ${last.toFixed(3)}, test accuracy ${(s.train.result.evaluation.accuracy * 100).toFixed(1)} %`;
   });
 
+  await check('a confusion cell shows exactly as many test images as its count, and one goes to the pad', async () => {
+    const confusion = (await state(page)).train.result.evaluation.confusion;
+    // The largest mistake: the cell people click.
+    let [t, p] = [0, 1];
+    confusion.forEach((row, i) => row.forEach((c, j) => { if (i !== j && c > confusion[t][p]) [t, p] = [i, j]; }));
+    const count = confusion[t][p];
+    // Click the canvas where that cell is drawn.
+    const g = await page.$eval('#train-confusion', (c) => c.confusionLayout);
+    await page.click('#train-confusion', { position: { x: g.left + (p + 0.5) * g.cell, y: g.top + (t + 0.5) * g.cell } });
+    await until(page, (want) => window.pruneLab.state.train.cell?.label === want[0] && window.pruneLab.state.train.cell?.predicted === want[1], 30_000, 'the cell images', [t, p]);
+    const shown = await page.locator('#train-cell-images button').count();
+    assert(shown === count, `${shown} images shown for a count of ${count}`);
+    const buttons = await page.locator('#train-confusion-table button').count();
+    assert(buttons === confusion.flat().filter((c) => c > 0).length, `${buttons} table buttons`);
+    await page.locator('#train-cell-images button').first().click();
+    await until(page, () => window.pruneLab.state.draw.source?.kind === 'test', 30_000, 'the image on the pad');
+    await page.click('#draw-clear');
+    return `true ${t}, predicted ${p}: ${shown} images`;
+  });
+
   await check('neuron pruning at 50 % prunes, then compacts to a smaller model', async () => {
     await page.check('input[name="prune-method"][value="neuron"]');
     await page.$eval('#prune-sparsity', (el) => {
@@ -234,6 +254,29 @@ try {
     assert(rows === 10, `table has ${rows} rows`);
     await shot(page.locator('#panel-prune'), 'prune.png', 'screenshots/prune.png');
     return `${w} + ${n} points in ${s.sweep.result.seconds.toFixed(1)} s; ${await page.textContent('#sweep-pearson')}`;
+  });
+
+  await check('the sweep exports parse: SVG, PNG, CSV and the JSON run log', async () => {
+    const save = async (id) => {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click(id)]);
+      return readFile(await download.path());
+    };
+    const svg = (await save('#sweep-svg')).toString('utf8');
+    const svgOk = await page.evaluate((t) => {
+      const doc = new DOMParser().parseFromString(t, 'image/svg+xml');
+      return !doc.querySelector('parsererror') && doc.documentElement.nodeName === 'svg' && doc.querySelectorAll('polyline').length;
+    }, svg);
+    assert(svgOk === 2, `SVG: ${svgOk} lines`);
+    const png = await save('#sweep-png');
+    const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+    assert(signature.every((b, i) => png[i] === b), 'not a PNG');
+    const [w, h] = [png.readUInt32BE(16), png.readUInt32BE(20)];
+    assert(w > 500 && h > 300, `PNG ${w}×${h}`);
+    const csv = (await save('#sweep-csv')).toString('utf8').trim().split('\n');
+    assert(csv[0].startsWith('method,scope,sparsity,accuracy') && csv.length === 21, `CSV: ${csv.length} lines, ${csv[0]}`);
+    const log = JSON.parse((await save('#sweep-log')).toString('utf8'));
+    assert(log.settings.sparsities.length === 10 && log.results.points.length === 20 && log.backend.backend === 'cpu', `log: ${Object.keys(log)}`);
+    return `SVG 2 lines, PNG ${w}×${h}, CSV ${csv.length - 1} rows, log ${Object.keys(log).join(', ')}`;
   });
 
   await check('reset returns to the dense model', async () => {
@@ -419,6 +462,31 @@ try {
     await page.setViewportSize({ width: 1280, height: 900 });
     assert(width <= 360, `the page is ${width} px wide at a 360 px viewport`);
     return `${wide}, ${narrow}`;
+  });
+
+  await check('?guess=1 asks for a guess before pruning, then plots it beside the result; the cost shows', async () => {
+    const g = await context.newPage();
+    g.on('pageerror', (e) => pageErrors.push(e.message));
+    await g.goto(`${base}/?guess=1&backend=cpu`);
+    await until(g, () => window.pruneLab?.state.ready && window.pruneLab.state.data.status === 'loaded', 3 * MIN, 'the lab and its data');
+    assert(await g.isVisible('#prune-guess'), 'no guess field');
+    await setWeightPruning(g, 'global', 90);
+    await g.click('#prune-start');
+    await until(g, () => Boolean(window.pruneLab.state.prune.error), 10_000, 'the request for a guess');
+    await g.fill('#prune-guess', '75');
+    await g.click('#prune-start');
+    await until(g, () => window.pruneLab.state.prune.guesses.length === 1 && window.pruneLab.state.prune.cost, 3 * MIN, 'the prune and its cost');
+    const s = (await state(g)).prune;
+    const [guess] = s.guesses;
+    assert(guess.guess === 0.75 && guess.sparsity === 90 && Math.abs(guess.actual - s.result.accuracy) < 1e-9, JSON.stringify(guess));
+    assert(await g.isVisible('#prune-reveal'), 'no reveal');
+    const c = s.cost;
+    assert(c.dense_flops === 2 * 2386000 && c.nonzero_flops < c.dense_flops / 5 && c.file_bytes.sparse < c.file_bytes.dense, JSON.stringify(c));
+    assert(await g.isVisible('#prune-cost-bars'), 'no cost chart');
+    await shot(g.locator('#prune-cost'), 'cost.png', 'screenshots/cost.png');
+    const text = await g.textContent('#prune-reveal');
+    await g.close();
+    return `${text} Cost: ${(c.nonzero_flops / 1e6).toFixed(2)} of ${(c.dense_flops / 1e6).toFixed(2)} MFLOP non-zero, ${c.speedup.toFixed(2)}× compacted`;
   });
 
   await check('?embed=draw shows the drawing pad alone, and it classifies', async () => {

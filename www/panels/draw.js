@@ -67,6 +67,7 @@ export function setupDraw(page) {
       $('draw-guess').classList.toggle('unsure', verdict.certainty !== 'sure');
       d.verdict = verdict;
       d.probs = Array.from(verdict.probabilities);
+      await compare(mine, image, drawing, verdict);
       d.classified++;
       d.shown = mine; // the pad's latest state is on screen when shown === latest
       fillLabels();
@@ -76,7 +77,22 @@ export function setupDraw(page) {
     }
   }
 
+  /** With a pruned model in use, the dense model's answer beside it. */
+  async function compare(mine, image, drawing, pruned) {
+    d.dense = null;
+    if (!state.model?.model?.pruned || classifier() !== 'in_use') return ($('draw-compare').hidden = true);
+    const options = { model: 'dense' };
+    const dense = image ? await client.classify(image, options) : (await client.classifyDrawing(drawing, options))?.verdict;
+    if (mine !== seq || !dense) return;
+    const names = state.classNames;
+    const say = (v) => `${names[v.class]} ${pct(v.confidence)}`;
+    d.dense = dense;
+    $('draw-compare').textContent = `Dense model: ${say(dense)} · pruned (${state.model.model.pruned.method}, ${state.model.model.pruned.sparsity} %): ${say(pruned)}${dense.class === pruned.class ? '' : ' (they disagree)'}`;
+    $('draw-compare').hidden = false;
+  }
+
   function blank() {
+    $('draw-compare').hidden = true;
     paintImage($('seen'), new Float32Array(784), { unit: true });
     $('draw-probs').replaceChildren();
     $('draw-guess').textContent = 'Draw something.';
@@ -99,11 +115,17 @@ export function setupDraw(page) {
       if (state.data.status === 'loading') return showError('draw', 'The test images are still downloading; try again in a moment.');
       if (!(await page.panels.data.load())) return showError('draw', 'The test images could not be loaded: see the data panel.');
     }
+    await showTestImage(Math.floor(Math.random() * (state.data.info?.test ?? 10000)), { scroll: false });
+  }
+
+  /** Test image `index` on the pad, with its true label. */
+  async function showTestImage(index, { scroll = true } = {}) {
+    clearError('draw');
     try {
-      const index = Math.floor(Math.random() * (state.data.info?.test ?? 10000));
       const t = await client.testImage(index);
       d.source = { kind: 'test', index, label: t.label };
       pad.showImage(t.pixels);
+      if (scroll) $('panel-draw').scrollIntoView({ behavior: 'smooth', block: 'start' });
     } catch (e) {
       showError('draw', e);
     }
@@ -166,5 +188,5 @@ export function setupDraw(page) {
   $('draw-model').addEventListener('change', () => !pad.isEmpty() && classifyNow());
   classifyNow();
   /** refresh: the model changed, so classify what is on the pad again. */
-  return { refresh: () => !pad.isEmpty() && classifyNow(), setDrawingModel, pad };
+  return { refresh: () => !pad.isEmpty() && classifyNow(), setDrawingModel, showTestImage, pad };
 }

@@ -2,11 +2,11 @@
 // neuron-pruned net), the per-layer view, reset to dense, and the sweep over the report's
 // sparsities: chart point by point, table, Pearson coefficients beside the report's.
 
-import { drawLayers, sweepLine } from '../charts.js';
+import { drawBars, drawLayers, sweepLine } from '../charts.js';
 import { $, capitalize, el, int, mb, ms, numberField, pct, seconds, term } from '../format.js';
 
 export function setupPrune(page) {
-  const { state, client, charts, job, announce, showError } = page;
+  const { state, client, charts, job, announce, showError, clearError } = page;
   const method = () => document.querySelector('input[name="prune-method"]:checked').value;
   /** The methods the page offers (its radio buttons), all of which a sweep runs. */
   const methods = () => [...document.querySelectorAll('input[name="prune-method"]')].map((r) => r.value);
@@ -23,6 +23,8 @@ export function setupPrune(page) {
   /** Hides the last pruning's numbers (the model they describe is gone). */
   function resetView() {
     $('prune-result').hidden = true;
+    $('prune-cost').hidden = true;
+    state.prune.cost = null;
     state.prune.result = null;
     state.prune.compact = null;
   }
@@ -60,12 +62,60 @@ export function setupPrune(page) {
     $('prune-compact').replaceChildren(el('h3', 'Compacted (removed units dropped; now the model in use)'), dl);
   }
 
+  /** A CompactReport as cost beside cost: FLOPs, file size and latency, zeros against removed units. */
+  function showCost(c) {
+    state.prune.cost = c;
+    const mf = (f) => `${(f / 1e6).toFixed(2)} MFLOP`;
+    const f = c.file_bytes;
+    const ms3 = (t) => `${t.toFixed(3)} ms`;
+    drawBars($('prune-cost-bars'), [
+      { label: 'FLOPs as run (zeros too)', value: 1, text: mf(c.dense_flops) },
+      { label: 'FLOPs, non-zeros only', value: c.nonzero_flops / c.dense_flops, text: mf(c.nonzero_flops) },
+      { label: 'FLOPs compacted', value: c.flops / c.dense_flops, text: mf(c.flops) },
+      { label: 'File, dense f16', value: 1, text: mb(f.dense) },
+      { label: 'File, sparse f16', value: f.sparse / f.dense, text: mb(f.sparse) },
+      { label: 'File, compacted', value: f.compacted / f.dense, text: mb(f.compacted) },
+      { label: 'Latency, masked', value: 1, text: ms3(c.dense_latency_ms) },
+      { label: 'Latency, compacted', value: c.latency_ms / c.dense_latency_ms, text: ms3(c.latency_ms) },
+    ]);
+    const saves = c.speedup >= 1.2 ? `removing units makes it ${c.speedup.toFixed(2)}× faster` : `compacted it is only ${c.speedup.toFixed(2)}× as fast: few units were removed`;
+    $('prune-cost-caption').textContent = `Per image, on ${int(c.images)} test images. The zeros still cost their multiplications as run: ${pct(c.nonzero_flops / c.dense_flops)} of the work is non-zero, but the masked network takes ${mf(c.dense_flops)} and the same time; ${saves} (${c.arch}).`;
+    $('prune-cost').hidden = false;
+  }
+
+  /** Guess mode: the guessed accuracy (0..1), or undefined after asking for one. */
+  function guess() {
+    if (!page.guess) return null;
+    const v = $('prune-guess').value.trim();
+    const g = Number(v);
+    if (v === '' || !Number.isFinite(g) || g < 0 || g > 100) {
+      showError('prune', 'First, your guess: what test accuracy will be left (0 to 100 %)?');
+      $('prune-guess').focus();
+      return undefined;
+    }
+    return g / 100;
+  }
+
+  /** Reveals a guess against the result, and keeps both on the sweep chart. */
+  function reveal(sparsity, g, actual) {
+    if (g == null) return;
+    state.prune.guesses.push({ sparsity, guess: g, actual });
+    charts.sweep.setGuesses(state.prune.guesses);
+    const off = actual == null ? '' : ` (${Math.abs(actual - g) < 0.02 ? 'close' : actual > g ? 'better than you thought' : 'worse than you thought'})`;
+    $('prune-reveal').textContent = `At ${sparsity} % you guessed ${pct(g)}; it is ${actual == null ? 'not measured' : pct(actual, 2)}${off}.`;
+    $('prune-reveal').hidden = false;
+    $('prune-guess').value = '';
+    announce($('prune-reveal').textContent);
+  }
+
   async function prune(event) {
     event.preventDefault();
     const k = Number($('prune-sparsity').value);
     const m = method();
     const ft = finetuneEpochs();
     if (ft == null) return;
+    const g = guess();
+    if (g === undefined) return;
     const scope = $('prune-scope').value;
     if (m === 'weight' && scope === 'sensitivity' && !(await page.panels.sensitivity.ensure())) return;
     state.prune.status = 'running';
@@ -93,14 +143,20 @@ export function setupPrune(page) {
     showResult(result);
     $('prune-progress').value = 1;
     let text = `Pruned: ${m} ${k} %${result.accuracy != null ? `, test accuracy ${pct(result.accuracy, 2)}` : ''}.`;
+    reveal(k, g, result.accuracy);
     if (m === 'neuron') {
       stats(`${text} Compacting…`);
       const c = await job('compacting', 'prune', () => client.compact());
       if (c) {
         state.prune.compact = c;
         showCompact(c);
+        showCost(c);
         text += ' Compacted.';
       }
+    } else {
+      stats(`${text} Measuring its cost…`);
+      const c = await job('cost', 'prune', () => client.cost());
+      if (c) showCost(c);
     }
     stats(text);
     state.prune.status = 'done';
@@ -110,6 +166,8 @@ export function setupPrune(page) {
   async function sweep() {
     const ft = finetuneEpochs();
     if (ft == null) return;
+    const g = guess();
+    if (g === undefined) return;
     const scopes = $('sweep-scopes').checked ? [...$('prune-scope').options].map((o) => o.value) : [$('prune-scope').value];
     if (scopes.includes('sensitivity') && !(await page.panels.sensitivity.ensure())) return;
     const sw = state.sweep;
@@ -139,7 +197,14 @@ export function setupPrune(page) {
     }
     sw.result = result;
     sw.status = result.cancelled ? 'cancelled' : 'done';
+    sw.backend = state.backend;
     showSweep(result);
+    if (g != null) {
+      const k = Number($('prune-sparsity').value);
+      const at = result.points.find((p) => p.method === method() && p.sparsity === k);
+      reveal(k, g, at?.accuracy);
+    }
+    for (const b of ['sweep-svg', 'sweep-png', 'sweep-csv', 'sweep-log']) $(b).disabled = false;
     stats(`Sweep ${result.cancelled ? 'cancelled' : 'done'} in ${seconds(result.seconds)}: ${result.points.length} points. The model in use did not change.`);
     announce($('prune-stats').textContent);
   }
@@ -170,6 +235,41 @@ export function setupPrune(page) {
     $('sweep-pearson').textContent = `Pearson r (sparsity, accuracy): ${per.join(', ')}.`;
   }
 
+  /** Saves `data` (a string or Blob) as a download named `name`. */
+  function download(name, data, type) {
+    const a = Object.assign(el('a'), { href: URL.createObjectURL(data instanceof Blob ? data : new Blob([data], { type })), download: name });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  }
+
+  /** The last sweep's chart as SVG, drawn by the engine as `prunelab sweep` draws it. */
+  async function sweepSvg() {
+    const r = state.sweep.result;
+    const mlp = state.model?.model?.kind === 'mlp';
+    const title = `${state.model?.model?.arch ?? 'model'}: one-shot pruning sweep${r.config.finetune_epochs ? `, ${r.config.finetune_epochs} epoch(s) fine-tuning` : ''}`;
+    return client.sweepSvg(r, title, mlp && $('sweep-report').checked);
+  }
+
+  async function exportSweep(kind) {
+    clearError('prune');
+    const r = state.sweep.result;
+    if (!r) return showError('prune', 'Run a sweep first: there is nothing to export.');
+    try {
+      if (kind === 'svg') download('prunelab-sweep.svg', await sweepSvg(), 'image/svg+xml');
+      if (kind === 'csv') download('prunelab-sweep.csv', await client.sweepCsv(r), 'text/csv');
+      if (kind === 'png') download('prunelab-sweep.png', await svgToPng(await sweepSvg()));
+      if (kind === 'log') {
+        const log = { tool: 'Prune Lab', saved: new Date().toISOString(), backend: state.sweep.backend, model: state.model?.model ?? null, settings: r.config, results: r, seconds: r.seconds, guesses: state.prune.guesses, userAgent: navigator.userAgent };
+        download('prunelab-run.json', JSON.stringify(log, null, 2), 'application/json');
+      }
+      announce(`Sweep exported as ${kind.toUpperCase()}.`);
+    } catch (e) {
+      showError('prune', e);
+    }
+  }
+
   async function resetModel() {
     const info = await job('resetting', 'prune', () => client.reset());
     if (info) {
@@ -186,5 +286,27 @@ export function setupPrune(page) {
   $('prune-reset').addEventListener('click', resetModel);
   $('prune-cancel').addEventListener('click', () => client.cancel());
   $('sweep-report').addEventListener('change', (e) => charts.sweep.showReport(e.target.checked));
+  for (const kind of ['svg', 'png', 'csv', 'log']) $(`sweep-${kind}`).addEventListener('click', () => exportSweep(kind));
+  $('prune-guess-label').hidden = !page.guess;
   return { resetView };
+}
+
+/** Renders SVG text to a PNG Blob at twice its size, through an image and a canvas. */
+async function svgToPng(svg) {
+  const url = URL.createObjectURL(new Blob([svg], { type: 'image/svg+xml' }));
+  try {
+    const img = new Image();
+    await new Promise((resolve, reject) => {
+      img.onload = resolve;
+      img.onerror = () => reject(new Error('the chart could not be drawn as an image'));
+      img.src = url;
+    });
+    const canvas = Object.assign(document.createElement('canvas'), { width: img.width * 2, height: img.height * 2 });
+    const ctx = canvas.getContext('2d');
+    ctx.scale(2, 2);
+    ctx.drawImage(img, 0, 0);
+    return await new Promise((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('no PNG'))), 'image/png'));
+  } finally {
+    URL.revokeObjectURL(url);
+  }
 }

@@ -2,7 +2,7 @@
 // cancel; then per-class accuracy, the confusion matrix and misclassified test images. Also the
 // model file: download the model in use, or load a .plab file.
 
-import { drawBars, drawConfusion } from '../charts.js';
+import { confusionCell, drawBars, drawConfusion } from '../charts.js';
 import { imageCanvas } from '../draw.js';
 import { $, el, int, mb, numberField, pct, seconds } from '../format.js';
 
@@ -84,6 +84,9 @@ export function setupTrain(page) {
     $('train-accuracy').textContent = `Test accuracy: ${pct(ev.accuracy, 2)} (loss ${ev.loss.toFixed(3)})`;
     drawBars($('train-perclass'), ev.per_class_accuracy.map((a, i) => ({ label: names[i], value: a })));
     drawConfusion($('train-confusion'), ev.confusion, names);
+    evaluation = ev;
+    confusionTable(ev.confusion, names);
+    $('train-cell').hidden = true;
     $('train-missed').replaceChildren();
     if (!ev.predictions) return;
     try {
@@ -97,6 +100,55 @@ export function setupTrain(page) {
         return fig;
       });
       $('train-missed').replaceChildren(...figures);
+    } catch (e) {
+      showError('train', e);
+    }
+  }
+
+  /** The matrix as a table whose non-zero cells are buttons: the keyboard's way in. */
+  function confusionTable(confusion, names) {
+    const table = el('table');
+    table.createCaption().textContent = 'Test images by true class (rows) and predicted class (columns)';
+    const head = table.createTHead().insertRow();
+    head.append(Object.assign(el('th', 'true \\ predicted'), { scope: 'col' }), ...names.map((n) => Object.assign(el('th', n), { scope: 'col' })));
+    const body = table.createTBody();
+    confusion.forEach((row, t) => {
+      const tr = body.insertRow();
+      tr.append(Object.assign(el('th', names[t]), { scope: 'row' }));
+      row.forEach((count, p) => {
+        const td = tr.insertCell();
+        if (!count) return (td.textContent = '0');
+        const b = el('button', String(count));
+        b.type = 'button';
+        b.setAttribute('aria-label', `${count} test images of ${names[t]} predicted ${names[p]}`);
+        b.addEventListener('click', () => showCell(t, p));
+        td.append(b);
+      });
+    });
+    $('train-confusion-table').replaceChildren(table);
+  }
+
+  /** Every test image of one confusion cell, each a button that puts it on the pad. */
+  async function showCell(label, predicted) {
+    if (!evaluation?.predictions) return;
+    const names = state.classNames;
+    const count = evaluation.confusion[label][predicted];
+    try {
+      const images = await client.cellImages(Uint8Array.from(evaluation.predictions), label, predicted, count);
+      const buttons = images.map((m) => {
+        const b = el('button');
+        b.type = 'button';
+        const text = `Test image ${m.index}: a ${names[m.label]}, predicted ${names[m.predicted]}; put it on the pad`;
+        b.title = text;
+        b.append(imageCanvas(m.pixels, 0, text));
+        b.addEventListener('click', () => page.panels.draw.showTestImage(m.index));
+        return b;
+      });
+      $('train-cell-h').textContent = `${names[label]} predicted as ${names[predicted]}: ${images.length} test image${images.length === 1 ? '' : 's'}`;
+      $('train-cell-images').replaceChildren(...buttons);
+      $('train-cell').hidden = false;
+      state.train.cell = { label, predicted, count, shown: images.length };
+      announce($('train-cell-h').textContent);
     } catch (e) {
       showError('train', e);
     }
@@ -130,6 +182,11 @@ export function setupTrain(page) {
     }
   }
 
+  let evaluation = null; // the evaluation on show: its confusion matrix and predictions
+  $('train-confusion').addEventListener('click', (e) => {
+    const cell = confusionCell($('train-confusion'), e);
+    if (cell) showCell(...cell);
+  });
   $('train-form').addEventListener('submit', train);
   $('train-cancel').addEventListener('click', () => client.cancel());
   $('model-export').addEventListener('click', exportModel);

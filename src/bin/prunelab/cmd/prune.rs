@@ -148,6 +148,11 @@ pub fn run(a: Args) -> Result<(), CliError> {
         "compacted: {} ({} parameters, {} B), inference on {} images {:.0} ms vs {:.0} ms uncompacted ({:.2}× faster), logits within {:.1e}",
         compact.arch, compact.params, compact.bytes, compact.images, compact.latency_ms * images, compact.dense_latency_ms * images, compact.speedup, compact.max_abs_diff
     );
+    let f = compact.file_bytes;
+    println!(
+        "cost per image: {:.2} MFLOP as run (zeros too), {:.2} through the non-zeros, {:.2} compacted; .plab f16 files: dense {} B, sparse {} B, compacted {} B",
+        compact.dense_flops as f64 / 1e6, compact.nonzero_flops as f64 / 1e6, compact.flops as f64 / 1e6, f.dense, f.sparse, f.compacted
+    );
     if let Some(out) = &a.out {
         println!("saved {}", out.display());
     }
