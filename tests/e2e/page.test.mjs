@@ -220,6 +220,7 @@ try {
     assert(shown === count, `${shown} images shown for a count of ${count}`);
     const buttons = await page.locator('#train-confusion-table button').count();
     assert(buttons === confusion.flat().filter((c) => c > 0).length, `${buttons} table buttons`);
+    await shot(page.locator('#train-cell'), 'confusion-cell.png', 'screenshots/confusion-cell.png');
     await page.locator('#train-cell-images button').first().click();
     await until(page, () => window.pruneLab.state.draw.source?.kind === 'test', 30_000, 'the image on the pad');
     await page.click('#draw-clear');
@@ -484,6 +485,7 @@ try {
     assert(c.dense_flops === 2 * 2386000 && c.nonzero_flops < c.dense_flops / 5 && c.file_bytes.sparse < c.file_bytes.dense, JSON.stringify(c));
     assert(await g.isVisible('#prune-cost-bars'), 'no cost chart');
     await shot(g.locator('#prune-cost'), 'cost.png', 'screenshots/cost.png');
+    await shot(g.locator('#sweep-chart'), 'guess.png', 'screenshots/guess.png');
     const text = await g.textContent('#prune-reveal');
     await g.close();
     return `${text} Cost: ${(c.nonzero_flops / 1e6).toFixed(2)} of ${(c.dense_flops / 1e6).toFixed(2)} MFLOP non-zero, ${c.speedup.toFixed(2)}× compacted`;

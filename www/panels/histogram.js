@@ -8,8 +8,9 @@ import { $, el, int, pct } from '../format.js';
 const KEPT = '#0969da';
 const REMOVED = '#cf222e';
 
-/** Draws one layer's histogram on a canvas: bars of kept over removed, bins along x. */
-function drawLayer(canvas, layer) {
+/** Draws one layer's histogram on a canvas: bars of kept over removed, bins along x, and the
+ *  layer's threshold (log10 |w| from `lo` to `hi` across the canvas) as a dark line. */
+function drawLayer(canvas, layer, lo, hi) {
   const bins = layer.kept.length;
   const w = (canvas.width = 240);
   const h = (canvas.height = 56);
@@ -25,6 +26,11 @@ function drawLayer(canvas, layer) {
     ctx.fillRect(i * bw, h - y(k + r), bw - 0.5, y(k + r) - y(k));
     ctx.fillStyle = KEPT;
     ctx.fillRect(i * bw, h - y(k), bw - 0.5, y(k));
+  }
+  if (layer.threshold > 0) {
+    const x = Math.max(1, Math.min(w - 1, ((Math.log10(layer.threshold) - lo) / (hi - lo)) * w));
+    ctx.fillStyle = '#111';
+    ctx.fillRect(x - 0.75, 0, 1.5, h);
   }
 }
 
@@ -50,9 +56,11 @@ export function setupHistogram(page) {
       $('prune-histogram-layers').replaceChildren(
         ...h.layers.map((l) => {
           const canvas = el('canvas');
-          drawLayer(canvas, l);
-          const t = l.threshold == null ? 'nothing' : `|w| ≤ ${l.threshold.toExponential(2)}`;
-          const text = `${l.name}: removes ${int(l.would_remove)} of ${int(l.weights)} (${pct(l.would_remove / l.weights)}), ${t}`;
+          drawLayer(canvas, l, lo, hi);
+          const t = l.threshold == null ? 'nothing' : `|w| ≤ ${l.threshold.toExponential(2)} (the dark line)`;
+          const pruned = state.prune.result?.layers.find((x) => x.name === l.name);
+          const zeros = pruned ? `; the model in use has ${int(pruned.weights - pruned.nonzero_weights)} exactly zero` : '';
+          const text = `${l.name}: removes ${int(l.would_remove)} of ${int(l.weights)} (${pct(l.would_remove / l.weights)}), ${t}${zeros}`;
           canvas.setAttribute('role', 'img');
           canvas.setAttribute('aria-label', text);
           const figure = el('figure');

@@ -141,6 +141,7 @@ export function setupPrune(page) {
     }
     state.prune.result = result;
     showResult(result);
+    page.panels.histogram?.update(); // its captions count the zeros of the model in use
     $('prune-progress').value = 1;
     let text = `Pruned: ${m} ${k} %${result.accuracy != null ? `, test accuracy ${pct(result.accuracy, 2)}` : ''}.`;
     reveal(k, g, result.accuracy);

@@ -96,7 +96,13 @@ export function setupTrain(page) {
         const cap = el('figcaption');
         cap.append(el('span', truth, 'truth'), el('span', `→ ${guess}`, 'guess'));
         const fig = el('figure');
-        fig.append(imageCanvas(m.pixels, 0, `Test image ${m.index}: a ${truth}, predicted ${guess}`), cap);
+        const b = el('button');
+        b.type = 'button';
+        b.className = 'image-button';
+        b.title = 'Put it on the pad';
+        b.append(imageCanvas(m.pixels, 0, `Test image ${m.index}: a ${truth}, predicted ${guess}; put it on the pad`));
+        b.addEventListener('click', () => page.panels.draw.showTestImage(m.index));
+        fig.append(b, cap);
         return fig;
       });
       $('train-missed').replaceChildren(...figures);
