@@ -125,7 +125,7 @@ pub async fn gradual<O: Observer>(
     let epochs = config.epochs;
     let mut trainer = Trainer::new(Model::from_weights(weights, device)?, config, device, train.len())?;
     // Fails here, before any training, if the scope cannot prune these weights.
-    prune_mask(weights, PruneSpec { sparsity: schedule.target, ..spec }, curves)?;
+    spec.check(weights, curves)?;
     let mut pruner = GradualPruner { spec, curves: curves.cloned(), schedule, mask: Mask::full(weights) };
     for _ in 0..epochs {
         if trainer.run_epoch_pruning(train, None, obs, Some(&mut pruner)).await?.is_none() {

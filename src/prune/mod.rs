@@ -121,6 +121,17 @@ pub struct PruneSpec {
     pub variant: Variant,
 }
 
+impl PruneSpec {
+    /// Whether this request can prune `weights` (only the sensitivity scope can fail: it needs
+    /// curves that fit them), without choosing any weights: for checking before long work.
+    pub fn check(&self, weights: &Weights, curves: Option<&Sensitivity>) -> Result<(), PruneError> {
+        if self.method == Method::Weight {
+            self.scope.budget(weights, self.sparsity, curves)?;
+        }
+        Ok(())
+    }
+}
+
 /// The mask `spec` gives for `weights`. `curves` are for the sensitivity scope, which fails
 /// without them.
 pub fn prune_mask(weights: &Weights, spec: PruneSpec, curves: Option<&Sensitivity>) -> Result<Mask, PruneError> {

@@ -10,7 +10,7 @@ use web_time::Instant;
 use crate::data::Dataset;
 use crate::model::Weights;
 use crate::prune::finetune::{TuneError, finetune, finetune_config};
-use crate::prune::{Method, PruneSpec, Scope, Sensitivity, Sparsity, Variant, evaluate_pruned, pearson, prune, prune_mask};
+use crate::prune::{Method, PruneSpec, Scope, Sensitivity, Sparsity, Variant, evaluate_pruned, pearson, prune};
 use crate::train::Observer;
 
 /// The report's sparsities, in percent.
@@ -116,7 +116,7 @@ pub async fn sweep<O: Observer>(
     let lines = config.lines();
     // A scope that cannot prune these weights fails before any work.
     for &(method, scope) in &lines {
-        prune_mask(trained, PruneSpec { method, sparsity: Sparsity::ZERO, scope: scope.unwrap_or_default(), connected: false, variant: config.variant }, curves)?;
+        PruneSpec { method, sparsity: Sparsity::ZERO, scope: scope.unwrap_or_default(), connected: false, variant: config.variant }.check(trained, curves)?;
     }
     'outer: for &(method, scope) in &lines {
         for &sparsity in &config.sparsities {

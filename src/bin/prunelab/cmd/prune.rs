@@ -107,7 +107,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
     let curves = if a.method == Method::Weight { a.how.curves.resolve(&[a.scope], dense, &a.common)? } else { None };
     let curves = curves.as_ref();
     // Refused here, before any training, if the scope cannot prune this model.
-    pruning::prune_mask(dense, spec, curves)?;
+    spec.check(dense, curves)?;
     let tune = |epochs| finetune_config(dense.arch.kind(), epochs, a.sparsity).with(a.finetune_lr, a.finetune_batch, a.finetune_seed);
     let before = block_on(train::evaluate(&Model::from_weights(dense, &device)?, &data.test, 1000, &device))?;
     let mut obs = CliObserver::new(a.common.json);
