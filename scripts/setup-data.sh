@@ -123,7 +123,8 @@ try_download() {
 # ---------------------------------------------------------------------------------------------
 
 if all_good; then
-  log "www/data already holds the verified Fashion-MNIST files; nothing to do"
+  bash "$ROOT/scripts/data-manifest.sh" "$DEST"
+  log "www/data already holds the verified Fashion-MNIST files (manifest.json written)"
   exit 0
 fi
 
@@ -156,4 +157,5 @@ for entry in "${FILES[@]}"; do
   mv -f -- "$out.part" "$out"
   log "ok  www/data/$name.gz  ($size bytes decompressed, sha256 ${sha:0:16}…)"
 done
-log "Fashion-MNIST installed and verified in $DEST"
+bash "$ROOT/scripts/data-manifest.sh" "$DEST"   # what the page checks downloads against
+log "Fashion-MNIST installed and verified in $DEST (and data/manifest.json)"

@@ -6,6 +6,8 @@
 #   bash scripts/setup-tools.sh          # Rust wasm32 target + Fashion-MNIST data
 #   bash scripts/setup-tools.sh --web    # ... plus the browser toolchain: wasm-pack, wasm-bindgen-cli,
 #                                        #     wasm-opt, chromium, chromedriver, node and npm packages
+#   bash scripts/setup-tools.sh --site   # ... what building the site needs: --web without the
+#                                        #     browser and its driver (build-site.sh, CI hosts)
 #
 # Assumes a Rust toolchain installed with rustup (the version in Cargo.toml's rust-version or newer).
 set -euo pipefail
@@ -19,11 +21,13 @@ WASM_PACK_SERIES=0.15   # accepted wasm-pack minor series (0.15.x); installs the
 WASM_OPT_VERSION=0.116.1   # the wasm-opt crate: a native binaryen 116 (see install_wasm_opt)
 
 WEB=0
+BROWSER=1
 for arg in "$@"; do
   case $arg in
     --web) WEB=1 ;;
-    -h|--help) sed -n '2,10p' "${BASH_SOURCE[0]}"; exit 0 ;;
-    *) die "unknown argument: $arg (accepted: --web)" ;;
+    --site) WEB=1; BROWSER=0 ;;
+    -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    *) die "unknown argument: $arg (accepted: --web, --site)" ;;
   esac
 done
 
@@ -161,17 +165,20 @@ install_npm_packages() {
 }
 
 # Debian's chromium + chromedriver (headless browser tests), node and npm (Playwright and uPlot
-# come from npm).
+# come from npm), python3 (the plain static server the built site is tested on).
 # Note: on Ubuntu the chromium packages are snap wrappers; Debian's are real .debs.
 install_browser_tools() {
   local missing=()
-  [[ -x /usr/bin/chromium ]]     || missing+=(chromium)
-  [[ -x /usr/bin/chromedriver ]] || missing+=(chromium-driver)
+  if [[ $BROWSER -eq 1 ]]; then
+    [[ -x /usr/bin/chromium ]]     || missing+=(chromium)
+    [[ -x /usr/bin/chromedriver ]] || missing+=(chromium-driver)
+  fi
   command -v node >/dev/null 2>&1 || missing+=(nodejs)
   command -v npm >/dev/null 2>&1 || missing+=(npm)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
+  command -v python3 >/dev/null 2>&1 || missing+=(python3)
   if [[ ${#missing[@]} -eq 0 ]]; then
-    log "chromium, chromedriver, node, npm and curl already installed"
+    log "chromium, chromedriver, node, npm, curl and python3 already installed"
   else
     apt_install "${missing[@]}"
   fi

@@ -12,6 +12,8 @@
 #                                    (tests/web.rs in headless Chromium: CPU and WebGPU)
 #  6. tests/faces.test.mjs          (Node: the CLI and the bundle's Lab report alike; .d.ts complete)
 #  7. tests/e2e/page.test.mjs        (Playwright against the page served by `prunelab serve`)
+#  8. tests/e2e/site.test.mjs        (the site of scripts/build-site.sh on python3's http.server,
+#                                      under a sub-path, embedded in a page of another origin)
 # Builds go to $CARGO_TARGET_DIR (default ~/.cache/prunelab-target), outside the clone, so fresh
 # clones on one machine reuse them. Stops at the first failing step.
 set -euo pipefail
@@ -66,6 +68,32 @@ e2e_tests() {
   return "$rc"
 }
 
+site_tests() {
+  local dir port=${PRUNELAB_SITE_PORT:-8182} course_port=${PRUNELAB_COURSE_PORT:-8183} pids=() rc=0
+  dir=$(mktemp -d)
+  # shellcheck disable=SC2064
+  trap "kill \${pids[*]:-} 2>/dev/null || true; rm -rf '$dir'" RETURN
+  bash scripts/build-site.sh --no-setup --out "$dir/www/course-x/prunelab"
+  mkdir -p "$dir/course"
+  cat > "$dir/course/course.html" <<HTML
+<!doctype html><meta charset="utf-8"><title>A course page</title>
+<h1>Week 5: pruning</h1><p>Draw a garment:</p>
+<iframe id="lab" src="http://127.0.0.1:$port/course-x/prunelab/?panels=draw&amp;embed=1&amp;backend=cpu" width="420" height="560" style="border:0" title="Prune Lab"></iframe>
+HTML
+  python3 -m http.server "$port" --bind 127.0.0.1 --directory "$dir/www" >/dev/null 2>&1 &
+  pids+=($!)
+  python3 -m http.server "$course_port" --bind 127.0.0.1 --directory "$dir/course" >/dev/null 2>&1 &
+  pids+=($!)
+  for _ in $(seq 50); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$port/course-x/prunelab/" 2>/dev/null \
+      && curl -fsS -o /dev/null "http://127.0.0.1:$course_port/course.html" 2>/dev/null && break
+    sleep 0.2
+  done
+  SITE_URL="http://127.0.0.1:$port/course-x/prunelab/" COURSE_URL="http://127.0.0.1:$course_port/course.html" \
+    node tests/e2e/site.test.mjs || rc=$?
+  return "$rc"
+}
+
 echo "prunelab tests: repo $ROOT, CARGO_TARGET_DIR=$CARGO_TARGET_DIR"
 step bash scripts/setup-tools.sh --web
 step bash scripts/setup-data.sh
@@ -75,5 +103,6 @@ step bash scripts/build-web.sh
 step wasm_tests
 step env PRUNELAB="$PRUNELAB" node --test tests/faces.test.mjs
 step e2e_tests
+step site_tests
 
 printf '\nprunelab tests: all steps passed (%ds)\n' "$((SECONDS - START))"

@@ -9,7 +9,8 @@
 export const METHODS = {
   // Worker-only (see worker.js):
   create: { worker: true }, //       ({backend?, keep?}) → {backend, info, defaultModel, drawingModel}
-  loadData: { worker: true }, //     ({base?: 'data/'}, onProgress?) → DatasetInfo
+  loadData: { worker: true }, //     ({base?: 'data/'}, onProgress?) → DatasetInfo & {sources, cache}
+  forgetData: { worker: true }, //   () → whether cached data files were deleted
   // Static:
   classNames: { static: true },
   drawingInput: { static: true },
@@ -52,10 +53,11 @@ export const METHODS = {
  * Error kinds raised outside the Lab (the Lab's own, such as 'busy', 'data' or 'bad_sparsity',
  * are listed in src/web.rs): the worker could not start or load the wasm bundle ('worker'), no
  * Lab was created yet ('no_lab'), a method not in METHODS ('unknown_method'), a data file could
- * not be downloaded ('download', with `file`), WebAssembly trapped ('crashed'), the client was
+ * not be downloaded ('download', with `file`) or differs from data/manifest.json ('bad_download',
+ * with `file`), WebAssembly trapped ('crashed'), the client was
  * terminated ('closed').
  */
-export const KINDS = ['worker', 'no_lab', 'unknown_method', 'download', 'crashed', 'closed'];
+export const KINDS = ['worker', 'no_lab', 'unknown_method', 'download', 'bad_download', 'crashed', 'closed'];
 
 /** A JS Error with the Lab's `kind` (and `file` for data errors). */
 export function labError(message, kind = 'internal', file) {

@@ -13,7 +13,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (x, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
 async function wasmSize() {
-  const bytes = new Uint8Array(await (await fetch('pkg/prunelab_bg.wasm')).arrayBuffer());
+  const bytes = new Uint8Array(await (await fetch(new URL('pkg/prunelab_bg.wasm', import.meta.url))).arrayBuffer());
   const gz = new Blob([bytes]).stream().pipeThrough(new CompressionStream('gzip'));
   const gzBytes = (await new Response(gz).arrayBuffer()).byteLength;
   return { bytes: bytes.length, gzip_bytes: gzBytes };

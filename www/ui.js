@@ -1,8 +1,8 @@
 // Prune Lab's page (entry module): the state, the header (backend, model in use), the shared
 // busy/error handling, and the start. Each panel lives in panels/*.js and gets `page` (below).
 // Only DOM work happens here: the model is reached through LabClient, in the worker.
-// Tests read window.pruneLab.state. URL parameters: ?backend=auto|webgpu|cpu and
-// ?embed=data|train|prune|draw (one panel alone, for an iframe).
+// Tests read window.pruneLab.state. The link carries the settings and the layout
+// (url-state.js); on a built site (scripts/build-site.sh) the page registers its service worker.
 
 import { LabClient } from './lab-client.js';
 import { TrainChart, SweepChart } from './charts.js';
@@ -15,13 +15,11 @@ import { setupPreview } from './panels/preview.js';
 import { setupPrune } from './panels/prune.js';
 import { setupDraw } from './panels/draw.js';
 import { setupSensitivity } from './panels/sensitivity.js';
+import { setupEmbed } from './panels/embed.js';
+import { applyLayout, currentLink, follow, restore } from './url-state.js';
 
-const params = new URLSearchParams(location.search);
-const PANELS = ['data', 'train', 'prune', 'draw'];
-const EMBED = PANELS.includes(params.get('embed')) ? params.get('embed') : null;
-const BACKEND = ['auto', 'webgpu', 'cpu'].includes(params.get('backend')) ? params.get('backend') : 'auto';
-/** Predict, then reveal (for courses): a guess of the accuracy before every prune and sweep. */
-const GUESS = params.get('guess') === '1';
+/** The built site's hash (scripts/build-site.sh writes it); none on the development server. */
+const BUILD = document.querySelector('meta[name="prunelab-build"]')?.content ?? null;
 
 const state = {
   ready: false,
@@ -33,6 +31,7 @@ const state = {
   model: null, // the last LabInfo
   defaultModel: null,
   drawingModel: null, // the worker's report on models/drawings.plab (the pad's default)
+  notes: [], // what the page told the visitor besides errors (note())
   data: { status: 'idle', progress: {}, events: 0, info: null, error: null, errorKind: null, errorFile: null },
   train: { status: 'idle', curve: { loss: [], accuracy: [] }, result: null, cell: null, error: null, errorKind: null },
   prune: { status: 'idle', result: null, compact: null, cost: null, guesses: [], histogram: null, preview: null, firstLayer: null, error: null, errorKind: null },
@@ -48,7 +47,7 @@ function announce(text) {
 
 /** Shows an error (an Error with the Lab's kind, or a string) in a panel; `text` overrides. */
 function showError(panel, error, text = error?.message ?? String(error)) {
-  if (panel === 'header' && EMBED) panel = EMBED; // embedded, the header is hidden
+  if (panel === 'header' && page.layout.embed) panel = page.layout.panels[0]; // embedded, the header is hidden
   const box = $(`${panel}-error`);
   box.textContent = text;
   box.hidden = false;
@@ -60,6 +59,14 @@ function showError(panel, error, text = error?.message ?? String(error)) {
 function clearError(panel) {
   $(`${panel}-error`).hidden = true;
   if (state[panel]) Object.assign(state[panel], { error: null, errorKind: null });
+}
+
+/** A sentence for the visitor that is not an error (a link's ignored values, a host's setup). */
+function note(text) {
+  const box = $('page-notes');
+  box.append(Object.assign(document.createElement('span'), { textContent: `${text} ` }));
+  box.hidden = false;
+  state.notes.push(text);
 }
 
 /** One long call at a time: disables the buttons that start one, enables the right cancel. */
@@ -121,7 +128,7 @@ function setBackend(b) {
 }
 
 /** What every panel gets: the state, the client, and the shared helpers. */
-const page = { state, client, charts, announce, showError, clearError, job, guess: GUESS, panels: {} };
+const page = { state, client, charts, announce, showError, clearError, job, note, guess: false, layout: null, panels: {} };
 window.pruneLab = { state, client, charts };
 
 /** A new Lab on `backend`; a later one keeps the dataset and the model with its pruning. */
@@ -147,27 +154,58 @@ async function switchBackend() {
 async function startLab() {
   [state.classNames, state.report] = await Promise.all([client.classNames(), client.reportNumbers()]);
   charts.sweep.setReport(state.report);
+  const backend = $('backend-select').value; // the link's, or auto
   try {
-    await createLab(BACKEND);
+    await createLab(backend);
   } catch (e) {
-    if (BACKEND === 'cpu') throw e;
-    showError('header', e, `Could not start on ${BACKEND}: ${e.message}`);
+    if (backend === 'cpu') throw e;
+    showError('header', e, `Could not start on ${backend}: ${e.message}`);
     await createLab('cpu');
   }
 }
 
-async function start() {
-  if (EMBED) {
-    document.body.classList.add('embed');
-    for (const p of PANELS) $(`panel-${p}`).hidden = p !== EMBED;
+/** Copies the link of the page as it is now (or shows it to copy by hand). */
+async function copyLink() {
+  const link = currentLink(page.layout.defaults);
+  try {
+    await navigator.clipboard.writeText(link);
+    $('copy-link-done').textContent = 'Link copied.';
+  } catch {
+    $('copy-link-done').textContent = `Copy this link: ${link}`;
   }
+  state.link = link;
+}
+
+/** Offline use after one visit, on a built site only (sw.js does not exist in www/). */
+async function registerServiceWorker() {
+  if (!BUILD) return;
+  if (!('serviceWorker' in navigator)) return note('This browser keeps no offline copy of the lab (no service workers here).');
+  try {
+    await navigator.serviceWorker.register(new URL('sw.js', location.href));
+    state.offline = 'registered';
+  } catch (e) {
+    state.offline = 'refused';
+    note(`No offline copy of the lab: the browser refused its service worker (${e.message}).`);
+  }
+}
+
+async function start() {
   charts.train = new TrainChart($('train-chart'));
   charts.sweep = new SweepChart($('sweep-chart'));
   Object.assign(page.panels, { data: setupData(page), train: setupTrain(page), prune: setupPrune(page), sensitivity: setupSensitivity(page), histogram: setupHistogram(page), preview: setupPreview(page), firstLayer: setupFirstLayer(page), draw: setupDraw(page) });
-  $('backend-select').value = BACKEND;
+  page.layout = restore();
+  page.guess = page.layout.guess;
+  page.panels.prune.setGuess(page.layout.guess);
+  if (page.layout.embed) document.body.classList.add('embed');
+  applyLayout(page.layout);
+  if (page.layout.notes.length) note(`Ignored from the link: ${page.layout.notes.join('; ')}.`);
+  follow(page.layout.defaults);
+  page.panels.embed = setupEmbed(page);
+  $('copy-link').addEventListener('click', copyLink);
   $('backend-select').addEventListener('change', switchBackend);
   client.on('model', (m) => setModel(m.info));
   client.on('fatal', (m) => showError('header', m.error));
+  client.on('note', (m) => note(m.text));
 
   announce('Starting the lab…');
   setBusy('starting');
@@ -182,7 +220,9 @@ async function start() {
   }
   state.ready = true;
   announce('The lab is ready.');
-  if (EMBED !== 'draw') await page.panels.data.load();
+  registerServiceWorker();
+  // The data, unless the visitor sees only the pad (which needs none).
+  if (page.layout.panels.some((p) => p !== 'draw')) await page.panels.data.load();
 }
 
 start();

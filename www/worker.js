@@ -11,19 +11,22 @@
 //                      unchanged. `kind` is the Lab's error kind, or one of api.js's KINDS
 //                  {type: 'model', info}   unsolicited: the model in use changed (info()); sent
 //                      before the result of the call that changed it
+//                  {type: 'note', text}    unsolicited: something the visitor should know (a
+//                      misconfigured host)
 // Every Lab method runs as a call of the same name (instance, or static on the class); the
-// worker-only calls are create and loadData (below), and loadDataset also keeps the files for
+// worker-only calls are create, loadData and forgetData (below), and loadDataset also keeps the files for
 // the next create. Calls run as they arrive, not queued: the Lab refuses a second long call
 // with a 'busy' error, and cancel and classify act at once.
 
 import init, { Lab } from './pkg/prunelab.js';
 import { METHODS, errorToWire, isCallback, labError, pack } from './api.js';
-import { fetchDataset } from './data.js';
+import { fetchDataset, forgetCachedData } from './data.js';
 
+const WASM = new URL('pkg/prunelab_bg.wasm', import.meta.url);
 const DEFAULT_MODEL = new URL('models/default.plab', import.meta.url);
 const DRAWING_MODEL = new URL('models/drawings.plab', import.meta.url);
 
-let wasm = null; // the init() promise, started by the first message
+let wasm = null; // the startWasm() promise, started by the first message
 let lab = null;
 let dataset = null; // the files of the last dataset that loaded, for a recreated Lab
 let drawingModel = null; // the bytes of models/drawings.plab, fetched once
@@ -31,6 +34,30 @@ let drawingModel = null; // the bytes of models/drawings.plab, fetched once
 function post(message) {
   const { value, transfer } = pack(message);
   self.postMessage(value, transfer);
+}
+
+/**
+ * Fetches and starts the wasm bundle, saying what a misconfigured host did: a missing file or an
+ * HTML page in its place is an error; the wrong Content-Type only a note (it still runs, but
+ * cannot be compiled while it downloads).
+ */
+async function startWasm() {
+  const fail = (why) => labError(`the wasm bundle (pkg/prunelab_bg.wasm) ${why}`, 'worker');
+  let response;
+  try {
+    response = await fetch(WASM);
+  } catch (e) {
+    throw fail(`could not be downloaded (${e.message})`);
+  }
+  if (!response.ok) throw fail(`is missing (HTTP ${response.status}): build it with bash scripts/build-web.sh`);
+  const type = (response.headers.get('Content-Type') ?? '').split(';')[0].trim();
+  if (type === 'application/wasm') return init({ module_or_path: response });
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (String.fromCharCode(...bytes.subarray(0, 4)) !== '\0asm') {
+    throw fail(`is not WebAssembly: the server sent ${type || 'a file without a type'} in its place`);
+  }
+  post({ type: 'note', text: `This site serves .wasm files as "${type || 'no type'}" instead of application/wasm: the lab works, but starts slower. Its host should send application/wasm.` });
+  return init({ module_or_path: bytes });
 }
 
 function needLab() {
@@ -104,18 +131,22 @@ function loadDataset(files) {
 }
 
 /**
- * Streams the four .gz files from `base` (a folder relative to this worker; default 'data/')
- * with onProgress({type: 'file', file, loaded, total}), then loadDataset.
+ * Loads the four .gz files from `base` (a folder URL; relative ones are taken from this worker's
+ * folder, default 'data/'), from the browser's cache when it has them (data.js), with
+ * onProgress({type: 'file', file, loaded, total, source}), then loadDataset. Resolves to the
+ * DatasetInfo plus `sources` (file → 'cache'|'network') and `cache` (why the files could not be
+ * kept for the next visit, or null).
  */
 async function loadData({ base = 'data/' } = {}, onProgress) {
   needLab();
-  const progress = (file, loaded, total) => onProgress?.({ type: 'file', file, loaded, total });
+  const progress = (file, loaded, total, source) => onProgress?.({ type: 'file', file, loaded, total, source });
   const folder = new URL(base.endsWith('/') ? base : `${base}/`, import.meta.url);
-  return loadDataset(await fetchDataset(folder, progress));
+  const { files, sources, cache } = await fetchDataset(folder, progress);
+  return { ...loadDataset(files), sources, cache };
 }
 
 /** The worker's own calls, and the Lab methods it wraps. */
-const WORKER_CALLS = { create, loadData, loadDataset };
+const WORKER_CALLS = { create, loadData, loadDataset, forgetData: forgetCachedData };
 
 /** Runs one call: the worker's own, a static Lab method, or the current Lab's. */
 function run(method, args) {
@@ -131,9 +162,10 @@ self.onmessage = async ({ data }) => {
   const { id, method, args = [] } = data ?? {};
   try {
     try {
-      await (wasm ??= init());
+      await (wasm ??= startWasm());
     } catch (e) {
-      throw labError(`the wasm bundle (pkg/prunelab.js) could not start: ${e.message ?? e}. Build it with bash scripts/build-web.sh`, 'worker');
+      wasm = null; // the next call tries again
+      throw e.kind ? e : labError(`the wasm bundle (pkg/prunelab.js) could not start: ${e.message ?? e}. Build it with bash scripts/build-web.sh`, 'worker');
     }
     const live = args.map((a, i) => (isCallback(a) ? (value) => post({ id, type: 'progress', arg: i, value }) : a));
     const value = await run(method, live);

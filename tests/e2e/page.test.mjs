@@ -505,17 +505,20 @@ try {
     return detail;
   });
 
-  await check('a missing, then a corrupt data file is named in an error, and the pad still classifies', async () => {
-    const bad = await context.newPage();
+  await check('a missing, then a damaged, then a corrupt data file is named in an error, and the pad still classifies', async () => {
+    // A context of its own: this one's browser cache already holds verified data files.
+    const badContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const bad = await badContext.newPage();
     bad.on('pageerror', (e) => pageErrors.push(e.message));
     const FILE = 't10k-labels-idx1-ubyte';
-    // One route for both stages: unroute then route again let the worker's request through
+    // One route for every stage: unroute then route again let the worker's request through
     // now and then (interception is switched off and on in between).
     let serve = 'missing';
     const corrupt = Buffer.from('this is not a gzip file, nor an IDX file; '.repeat(40));
     await bad.route(`**/data/${FILE}.gz`, (route) =>
       route.fulfill(serve === 'missing' ? { status: 404, body: 'not here' } : { status: 200, contentType: 'application/gzip', body: corrupt }),
     );
+    await bad.route('**/data/manifest.json', (route) => (serve === 'unchecked' ? route.fulfill({ status: 404, body: 'no manifest' }) : route.continue()));
     await bad.goto(`${base}/?backend=cpu`);
     await until(bad, () => window.pruneLab?.state.data.status === 'error', 3 * MIN, 'the download error');
     let s = await state(bad);
@@ -523,17 +526,27 @@ try {
     assert(s.data.errorKind === 'download' && s.data.errorFile === FILE, `expected a download error for ${FILE}, got ${s.data.errorKind} for ${s.data.errorFile}: ${text}`);
     assert(text.includes(`data/${FILE}.gz is missing (HTTP 404)`) && text.includes('bash scripts/setup-data.sh'), `the error does not name the file and the fix: ${text}`);
 
+    // Against data/manifest.json, the damaged download never reaches the Lab.
     serve = 'corrupt';
     await bad.click('#data-retry');
-    await until(bad, () => window.pruneLab.state.data.status === 'error' && window.pruneLab.state.data.errorKind !== 'download', 3 * MIN, 'the data error');
+    await until(bad, () => window.pruneLab.state.data.status === 'error' && window.pruneLab.state.data.errorKind !== 'download', 3 * MIN, 'the manifest error');
+    s = await state(bad);
+    text = await bad.textContent('#data-error');
+    assert(s.data.errorKind === 'bad_download' && s.data.errorFile === FILE, `expected bad_download for ${FILE}, got ${s.data.errorKind} for ${s.data.errorFile}: ${text}`);
+    assert(text.includes(`data/${FILE}.gz does not match data/manifest.json`), `the error does not say the file differs from the manifest: ${text}`);
+
+    // Without a manifest the Lab reads it, and says what is wrong with it.
+    serve = 'unchecked';
+    await bad.click('#data-retry');
+    await until(bad, () => window.pruneLab.state.data.status === 'error' && window.pruneLab.state.data.errorKind === 'data', 3 * MIN, 'the data error');
     s = await state(bad);
     text = await bad.textContent('#data-error');
     assert(await bad.isVisible('#data-error'), 'the error is not visible');
-    assert(s.data.errorKind === 'data' && s.data.errorFile === FILE, `expected a data error for ${FILE}, got ${s.data.errorKind} for ${s.data.errorFile}: ${text}`);
+    assert(s.data.errorFile === FILE, `expected a data error for ${FILE}, got ${s.data.errorKind} for ${s.data.errorFile}: ${text}`);
     assert(text.startsWith(`data/${FILE}.gz is corrupt or not Fashion-MNIST: `) && text.includes('bash scripts/setup-data.sh'), `the error does not name the file and the fix: ${text}`);
     const detail = await drawAndClassify(bad);
     await shot(bad.locator('#panel-data'), 'data-error.png', 'screenshots/data-error.png');
-    await bad.close();
+    await badContext.close();
     return `"${text.slice(0, 90)}…"; ${detail}`;
   });
 

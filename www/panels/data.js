@@ -1,6 +1,6 @@
-// The data panel: a progress bar per Fashion-MNIST file while the worker streams them, what
-// went wrong (which file, and the command that installs the data), and a few test images per
-// class once loaded.
+// The data panel: a progress bar per Fashion-MNIST file while the worker streams them (or "from
+// cache" when the browser kept them), what went wrong (which file, and the command that installs
+// the data), whether the files are kept for the next visit, and a few test images per class.
 
 import { DATA_FILES, explainDataError } from '../data.js';
 import { $, el, int, mb, pct } from '../format.js';
@@ -21,9 +21,9 @@ export function setupData(page) {
     $('data-progress').append(row);
   }
 
-  /** One file's bytes so far ({type: 'file', file, loaded, total}; total 0 when unknown). */
-  function onProgress({ file, loaded, total }) {
-    state.data.progress[file] = { loaded, total };
+  /** One file's bytes so far ({type: 'file', file, loaded, total, source}; total 0 when unknown). */
+  function onProgress({ file, loaded, total, source }) {
+    state.data.progress[file] = { loaded, total, source };
     state.data.events++;
     const row = $('data-progress').querySelector(`[data-file="${file}"]`);
     if (!row) return;
@@ -34,7 +34,8 @@ export function setupData(page) {
     } else {
       bar.removeAttribute('value');
     }
-    row.querySelector('.file-bytes').textContent = total ? `${mb(loaded)} of ${mb(total)} (${pct(loaded / total, 0)})` : mb(loaded);
+    const bytes = total ? `${mb(loaded)} of ${mb(total)} (${pct(loaded / total, 0)})` : mb(loaded);
+    row.querySelector('.file-bytes').textContent = source === 'cache' ? `${mb(total)}, from cache` : bytes;
   }
 
   /** Downloads and loads the dataset; resolves to whether it worked. */
@@ -43,7 +44,9 @@ export function setupData(page) {
     $('data-retry').hidden = true;
     $('data-summary').textContent = 'Downloading Fashion-MNIST…';
     announce('Downloading Fashion-MNIST…');
-    const info = await job('loading data', 'data', () => client.loadData({}, onProgress), { describe: explainDataError });
+    // data/ beside the page (not the worker): a built site keeps its scripts in a folder of their own.
+    const base = new URL('data/', location.href).href;
+    const info = await job('loading data', 'data', () => client.loadData({ base }, onProgress), { describe: explainDataError });
     if (!info) {
       state.data.status = 'error';
       $('data-summary').textContent = 'No dataset: training, pruning and test images need it. The drawing pad still works with the model in use.';
@@ -51,8 +54,16 @@ export function setupData(page) {
       return false;
     }
     state.data.info = info;
-    $('data-summary').textContent = `${int(info.train)} training and ${int(info.test)} test images loaded.`;
-    announce('Fashion-MNIST loaded.');
+    const cached = Object.values(info.sources).filter((s) => s === 'cache').length;
+    state.data.source = cached === 4 ? 'cache' : cached ? 'mixed' : 'network';
+    const from = { cache: ' from cache (no download)', mixed: ` (${cached} of 4 files from cache)`, network: '' }[state.data.source];
+    $('data-summary').textContent = `${int(info.train)} training and ${int(info.test)} test images loaded${from}.`;
+    state.data.cacheNote = info.cache;
+    $('data-cache').textContent = info.cache
+      ? `Not kept for your next visit: ${info.cache}. The next visit downloads them again.`
+      : 'Kept in this browser: the next visit loads them without downloading.';
+    $('data-forget').hidden = Boolean(info.cache);
+    announce(`Fashion-MNIST loaded${from}.`);
     try {
       await showSamples();
     } catch (e) {
@@ -76,6 +87,17 @@ export function setupData(page) {
     $('samples').replaceChildren(...rows);
   }
 
+  async function forget() {
+    try {
+      const had = await client.forgetData();
+      $('data-cache').textContent = had ? 'Forgotten: the next visit downloads the data again.' : 'Nothing was cached.';
+      $('data-forget').hidden = true;
+    } catch (e) {
+      showError('data', e);
+    }
+  }
+
   $('data-retry').addEventListener('click', load);
+  $('data-forget').addEventListener('click', forget);
   return { load };
 }

@@ -288,8 +288,12 @@ export function setupPrune(page) {
   $('prune-cancel').addEventListener('click', () => client.cancel());
   $('sweep-report').addEventListener('change', (e) => charts.sweep.showReport(e.target.checked));
   for (const kind of ['svg', 'png', 'csv', 'log']) $(`sweep-${kind}`).addEventListener('click', () => exportSweep(kind));
-  $('prune-guess-label').hidden = !page.guess;
-  return { resetView };
+  /** Predict, then reveal (the link's guess=1): a guess field before every prune and sweep. */
+  const setGuess = (on) => {
+    $('prune-guess-label').hidden = !on;
+  };
+  setGuess(page.guess);
+  return { resetView, setGuess };
 }
 
 /** Renders SVG text to a PNG Blob at twice its size, through an image and a canvas. */

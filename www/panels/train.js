@@ -17,6 +17,7 @@ export function setupTrain(page) {
     batchSize: numberField('train-batch', 'Batch size'),
     lr: numberField('train-lr', 'Learning rate'),
     limit: numberField('train-limit', 'Subset size'),
+    seed: numberField('train-seed', 'Seed'),
     augment: $('train-augment').checked || undefined,
   });
 

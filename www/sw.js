@@ -1,0 +1,62 @@
+// Prune Lab's service worker, for a site built by scripts/build-site.sh (which fills in BUILD and
+// SHELL below; the page registers it only there, never on the development server).
+//
+// The app shell (page, scripts, wasm, models, drawings) of one build is kept in one cache named
+// by the build's hash. Every script, the wasm and the models live under app-<hash>/ in the built
+// site, so a page only ever asks for the files of its own build: an old page never gets new
+// wasm, nor a new page old scripts. Pages (navigations) come from the network first, so an
+// update takes effect on the next load; from the cache when the network is gone. The dataset
+// is not here: the page keeps it in its own cache, by SHA-256 (data.js).
+
+const BUILD = null; // build-site.sh: the build's hash
+const SHELL = []; // build-site.sh: the files of the shell, relative to this file
+
+const CACHE = `prunelab-shell-${BUILD}`;
+const scope = (path) => new URL(path, self.registration.scope).href;
+
+self.addEventListener('install', (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(CACHE);
+    // Files under app-<hash>/ never change, so the browser's HTTP cache may give them (no second
+    // download of what the page just loaded); the pages and drawings are checked with the site.
+    await cache.addAll(SHELL.map((path) => new Request(scope(path), { cache: path.startsWith('app-') ? 'default' : 'no-cache' })));
+    await self.skipWaiting();
+  })());
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil((async () => {
+    for (const name of await caches.keys()) {
+      if (name.startsWith('prunelab-shell-') && name !== CACHE) await caches.delete(name);
+    }
+    await self.clients.claim();
+  })());
+});
+
+/** A page: the site's newest, or this build's copy when offline (any query: the lab's state). */
+async function page(request) {
+  try {
+    return await fetch(request);
+  } catch (e) {
+    const cache = await caches.open(CACHE);
+    const path = new URL(request.url).pathname;
+    const own = await cache.match(request, { ignoreSearch: true });
+    const index = path.endsWith('/') ? await cache.match(scope('./')) : undefined;
+    if (own ?? index) return own ?? index;
+    throw e;
+  }
+}
+
+/** A file of the shell: from this build's cache, else the network. */
+async function file(request) {
+  const cache = await caches.open(CACHE);
+  return (await cache.match(request, { ignoreSearch: true })) ?? fetch(request);
+}
+
+self.addEventListener('fetch', (event) => {
+  const { request } = event;
+  if (request.method !== 'GET' || !request.url.startsWith(self.registration.scope)) return;
+  const path = request.url.slice(self.registration.scope.length);
+  if (path.startsWith('data/')) return; // the dataset: the page's own cache (data.js)
+  event.respondWith(request.mode === 'navigate' ? page(request) : file(request));
+});
