@@ -29,7 +29,8 @@ const state = {
   classNames: null, // Lab.classNames()
   report: null, // Lab.reportNumbers()
   model: null, // the last LabInfo
-  defaultModel: null,
+  defaultModel: null, // {ok, carried, error?}: models/default.plab imported, or why not
+  padReady: false, // the pad can classify (wasm and drawing model in): the first visit's milestone
   drawingModel: null, // the worker's report on models/drawings.plab (the pad's default)
   notes: [], // what the page told the visitor besides errors (note())
   data: { status: 'idle', progress: {}, events: 0, info: null, error: null, errorKind: null, errorFile: null },
@@ -131,15 +132,19 @@ function setBackend(b) {
 const page = { state, client, charts, announce, showError, clearError, job, note, guess: false, layout: null, panels: {} };
 window.pruneLab = { state, client, charts };
 
-/** A new Lab on `backend`; a later one keeps the dataset and the model with its pruning. */
+/**
+ * A new Lab on `backend` with the pad's model (the pad works from then on); a later one keeps
+ * the dataset and the model with its pruning. Then the default model, unless one came along.
+ */
 async function createLab(backend) {
   const r = await client.create({ backend });
   state.labs++;
   setModel(r.info);
-  state.defaultModel = r.defaultModel;
   state.drawingModel = r.drawingModel;
-  if (!r.defaultModel.ok) showError('draw', r.defaultModel.error);
   page.panels.draw?.setDrawingModel(r.drawingModel);
+  state.padReady = true;
+  state.defaultModel = await client.loadDefaultModel();
+  if (!state.defaultModel.ok) showError('draw', state.defaultModel.error);
   return r;
 }
 

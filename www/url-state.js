@@ -11,33 +11,33 @@
 
 import { $ } from './format.js';
 
-/** URL name → the control it sets (an element id, or a radio group's name). */
+/** URL name → the control it sets (an element id, or a radio group's name), and its name for a person. */
 export const SETTINGS = {
-  model: { id: 'train-model' },
-  backend: { id: 'backend-select' },
-  method: { radio: 'prune-method' },
-  scope: { id: 'prune-scope' },
-  variant: { id: 'prune-variant' },
-  sparsity: { id: 'prune-sparsity' },
-  ft: { id: 'prune-ft' },
-  epochs: { id: 'train-epochs' },
-  batch: { id: 'train-batch' },
-  lr: { id: 'train-lr' },
-  limit: { id: 'train-limit' },
-  seed: { id: 'train-seed' },
+  model: { id: 'train-model', text: 'model choice' },
+  backend: { id: 'backend-select', text: 'backend choice' },
+  method: { radio: 'prune-method', text: 'method' },
+  scope: { id: 'prune-scope', text: 'scope' },
+  variant: { id: 'prune-variant', text: 'variant' },
+  sparsity: { id: 'prune-sparsity', text: 'sparsity slider' },
+  ft: { id: 'prune-ft', text: 'fine-tune epochs' },
+  epochs: { id: 'train-epochs', text: 'epochs' },
+  batch: { id: 'train-batch', text: 'batch size' },
+  lr: { id: 'train-lr', text: 'learning rate' },
+  limit: { id: 'train-limit', text: 'subset size' },
+  seed: { id: 'train-seed', text: 'seed' },
 };
 
 /** hide= names besides the settings: buttons and groups a course may want out of reach. */
 export const HIDEABLE = {
-  train: ['train-start', 'train-cancel'],
-  augment: ['train-augment-label'],
-  modelfile: ['model-file'],
-  prune: ['prune-start'],
-  sweep: ['sweep-start', 'sweep-scopes-label'],
-  sensitivity: ['sensitivity-start'],
-  reset: ['prune-reset'],
-  backendswitch: ['backend-switch'],
-  link: ['copy-link'],
+  train: { ids: ['train-start', 'train-cancel'], text: 'Train button' },
+  augment: { ids: ['train-augment-label'], text: 'Augment' },
+  modelfile: { ids: ['model-file'], text: 'model file' },
+  prune: { ids: ['prune-start'], text: 'Prune button' },
+  sweep: { ids: ['sweep-start', 'sweep-scopes-label'], text: 'Sweep' },
+  sensitivity: { ids: ['sensitivity-start'], text: 'Measure sensitivity' },
+  reset: { ids: ['prune-reset'], text: 'Reset to dense' },
+  backendswitch: { ids: ['backend-switch'], text: 'Switch backend' },
+  link: { ids: ['copy-link', 'embed-open'], text: 'Copy link and Embed' },
 };
 
 export const PANELS = ['data', 'train', 'prune', 'draw'];
@@ -46,7 +46,7 @@ export const PANELS = ['data', 'train', 'prune', 'draw'];
 function holder(spec) {
   if (spec.radio) return document.querySelector(`input[name="${spec.radio}"]`).closest('fieldset');
   const input = $(spec.id);
-  return input.closest('label') ?? input;
+  return input.closest('label') ?? input.parentElement;
 }
 
 function read(spec) {
@@ -126,7 +126,7 @@ export function restore(search = location.search) {
 export function applyLayout({ panels, hide }) {
   for (const p of PANELS) $(`panel-${p}`).hidden = !panels.includes(p);
   for (const name of hide) {
-    const targets = name in SETTINGS ? [holder(SETTINGS[name])] : HIDEABLE[name].map((id) => $(id));
+    const targets = name in SETTINGS ? [holder(SETTINGS[name])] : HIDEABLE[name].ids.map((id) => $(id));
     for (const t of targets) t?.classList.add('url-hidden');
   }
 }

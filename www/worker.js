@@ -14,7 +14,7 @@
 //                  {type: 'note', text}    unsolicited: something the visitor should know (a
 //                      misconfigured host)
 // Every Lab method runs as a call of the same name (instance, or static on the class); the
-// worker-only calls are create, loadData and forgetData (below), and loadDataset also keeps the files for
+// worker-only calls are create, loadDefaultModel, loadData and forgetData (below), and loadDataset also keeps the files for
 // the next create. Calls run as they arrive, not queued: the Lab refuses a second long call
 // with a 'busy' error, and cancel and classify act at once.
 
@@ -23,6 +23,7 @@ import { METHODS, errorToWire, isCallback, labError, pack } from './api.js';
 import { fetchDataset, forgetCachedData } from './data.js';
 
 const WASM = new URL('pkg/prunelab_bg.wasm', import.meta.url);
+const WASM_GZ = new URL('pkg/prunelab_bg.wasm.gz', import.meta.url);
 const DEFAULT_MODEL = new URL('models/default.plab', import.meta.url);
 const DRAWING_MODEL = new URL('models/drawings.plab', import.meta.url);
 
@@ -36,27 +37,38 @@ function post(message) {
   self.postMessage(value, transfer);
 }
 
+const isWasm = (b) => b[0] === 0 && b[1] === 0x61 && b[2] === 0x73 && b[3] === 0x6d; // \0asm
+
 /**
- * Fetches and starts the wasm bundle, saying what a misconfigured host did: a missing file or an
- * HTML page in its place is an error; the wrong Content-Type only a note (it still runs, but
- * cannot be compiled while it downloads).
+ * Fetches and starts the wasm bundle: pkg/prunelab_bg.wasm.gz, un-gzipped here, so the download
+ * is a quarter of the bundle on any host; the plain .wasm where the browser has no
+ * DecompressionStream. Says what a misconfigured host did: a missing file or an HTML page in
+ * its place is an error; a .wasm of the wrong Content-Type only a note (it still runs, but is
+ * not compiled while it downloads).
  */
 async function startWasm() {
-  const fail = (why) => labError(`the wasm bundle (pkg/prunelab_bg.wasm) ${why}`, 'worker');
-  let response;
-  try {
-    response = await fetch(WASM);
-  } catch (e) {
-    throw fail(`could not be downloaded (${e.message})`);
-  }
-  if (!response.ok) throw fail(`is missing (HTTP ${response.status}): build it with bash scripts/build-web.sh`);
+  const fail = (file, why) => labError(`the wasm bundle (pkg/${file}) ${why}`, 'worker');
+  const get = async (url) => {
+    const file = url.pathname.split('/').pop();
+    try {
+      return { file, response: await fetch(url) };
+    } catch (e) {
+      throw fail(file, `could not be downloaded (${e.message})`);
+    }
+  };
+  let { file, response } = await get(typeof DecompressionStream === 'function' ? WASM_GZ : WASM);
+  if (response.status === 404 && file.endsWith('.gz')) ({ file, response } = await get(WASM)); // built before .gz
+  if (!response.ok) throw fail(file, `is missing (HTTP ${response.status}): build it with bash scripts/build-web.sh`);
   const type = (response.headers.get('Content-Type') ?? '').split(';')[0].trim();
-  if (type === 'application/wasm') return init({ module_or_path: response });
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  if (String.fromCharCode(...bytes.subarray(0, 4)) !== '\0asm') {
-    throw fail(`is not WebAssembly: the server sent ${type || 'a file without a type'} in its place`);
+  if (file.endsWith('.wasm') && type === 'application/wasm') return init({ module_or_path: response });
+  let bytes = new Uint8Array(await response.arrayBuffer());
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    bytes = new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
+  } // else a host that un-gzipped it on the way (Content-Encoding: gzip): the bytes are the wasm
+  if (!isWasm(bytes)) throw fail(file, `is not WebAssembly: the server sent ${type || 'a file without a type'} in its place`);
+  if (file.endsWith('.wasm')) {
+    post({ type: 'note', text: `This site serves .wasm files as "${type || 'no type'}" instead of application/wasm: the lab works, but starts slower. Its host should send application/wasm.` });
   }
-  post({ type: 'note', text: `This site serves .wasm files as "${type || 'no type'}" instead of application/wasm: the lab works, but starts slower. Its host should send application/wasm.` });
   return init({ module_or_path: bytes });
 }
 
@@ -95,24 +107,19 @@ async function setDrawingModel(target) {
 }
 
 /**
- * A new Lab on `backend`. With `keep` (the default) and a Lab already there, the new one gets
- * the old one's whole state (dense weights, pruning, compaction: saveState/restoreState, so
- * `reset` still finds the dense model) and its dataset; otherwise it imports the default model.
+ * A new Lab on `backend`, with the pad's drawing model. With `keep` (the default) and a Lab
+ * already there, the new one gets the old one's whole state (dense weights, pruning,
+ * compaction: saveState/restoreState, so `reset` still finds the dense model) and its dataset.
+ * The default model comes after, from loadDefaultModel: the pad works before its 4.8 MB arrive.
  */
 async function create({ backend = 'auto', keep = true } = {}) {
   const busy = lab?.info().busy;
   if (busy) throw labError(`the lab is busy ${busy}: cancel it before switching backends`, 'busy');
   const next = await Lab.create({ backend });
-  let defaultModel;
   try {
     const old = keep ? lab : null;
     if (old && dataset) next.loadDataset(dataset);
-    if (old?.info().model) {
-      await next.restoreState(old.saveState());
-      defaultModel = { ok: true, carried: true };
-    } else {
-      defaultModel = await importDefault(next);
-    }
+    if (old?.info().model) await next.restoreState(old.saveState());
     if (!old) dataset = null;
   } catch (e) {
     next.free();
@@ -121,7 +128,14 @@ async function create({ backend = 'auto', keep = true } = {}) {
   const drawing = await setDrawingModel(next);
   lab?.free();
   lab = next;
-  return { backend: lab.backend(), info: lab.info(), defaultModel, drawingModel: drawing };
+  return { backend: lab.backend(), info: lab.info(), drawingModel: drawing };
+}
+
+/** Imports models/default.plab unless the Lab has a model already (carried from the last one). */
+async function loadDefaultModel() {
+  const target = needLab();
+  if (target.info().model) return { ok: true, carried: true };
+  return importDefault(target);
 }
 
 function loadDataset(files) {
@@ -146,7 +160,7 @@ async function loadData({ base = 'data/' } = {}, onProgress) {
 }
 
 /** The worker's own calls, and the Lab methods it wraps. */
-const WORKER_CALLS = { create, loadData, loadDataset, forgetData: forgetCachedData };
+const WORKER_CALLS = { create, loadDefaultModel, loadData, loadDataset, forgetData: forgetCachedData };
 
 /** Runs one call: the worker's own, a static Lab method, or the current Lab's. */
 function run(method, args) {

@@ -9,59 +9,11 @@
 // --update-docs (or PRUNELAB_UPDATE_DOCS=1) it also copies them over the README's pictures in
 // docs/ (npm run test:e2e:docs).
 
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { readFile } from 'node:fs/promises';
+import { MIN, assert, check, fail, finish, launch, shot, state, until } from './harness.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SHOTS = join(ROOT, 'test-results', 'screenshots');
-const UPDATE_DOCS = process.argv.includes('--update-docs') || process.env.PRUNELAB_UPDATE_DOCS === '1';
 const base = (process.env.PRUNELAB_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
 const origin = new URL(base).origin;
-const MIN = 60_000;
-
-let passed = 0;
-let failed = 0;
-async function check(name, fn) {
-  const t0 = Date.now();
-  try {
-    const detail = await fn();
-    passed++;
-    console.log(`ok   ${name}${detail ? `: ${detail}` : ''} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-    return true;
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${name}: ${e.message.split('\n')[0]} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-    return false;
-  }
-}
-function assert(ok, message) {
-  if (!ok) throw new Error(message);
-}
-
-/** Saves a screenshot of a page or locator as test-results/screenshots/<name>; with
- *  --update-docs also as docs/<docsPath>. */
-async function shot(target, name, docsPath, options = {}) {
-  const path = join(SHOTS, name);
-  await target.screenshot({ path, ...options });
-  if (UPDATE_DOCS) await copyFile(path, join(ROOT, 'docs', docsPath));
-  return UPDATE_DOCS ? `docs/${docsPath}` : `test-results/screenshots/${name}`;
-}
-
-const state = (page) => page.evaluate(() => window.pruneLab.state);
-/** Waits until fn(state) is true in the page; on timeout, says what the state was. */
-async function until(page, fn, timeout, what, arg = null) {
-  try {
-    await page.waitForFunction(fn, arg, { timeout, polling: 250 });
-  } catch {
-    const s = await page.evaluate(() => window.pruneLab?.state).catch(() => null);
-    const errors = s ? ['header', 'data', 'train', 'prune', 'draw'].map((p) => s[p]?.error && `${p}: ${s[p].errorKind} ${s[p].error}`).filter(Boolean) : [];
-    const status = await page.textContent('#status').catch(() => '');
-    const where = s ? `busy ${s.busy}, data ${s.data.status}, train ${s.train.status}, prune ${s.prune.status}; "${status}"` : 'no state';
-    throw new Error(`timed out after ${timeout / 1000} s waiting for ${what} (${where})${errors.length ? `; page errors: ${errors.join(' | ')}` : ''}`);
-  }
-}
 
 /** Drags a T-shirt outline across the drawing pad with the mouse. */
 async function drawShirt(page) {
@@ -136,11 +88,7 @@ async function drawAndClassify(page) {
   return `sum ${sum.toFixed(5)}, top class ${s.classNames[best]} (${(probs[best] * 100).toFixed(1)} %)`;
 }
 
-await mkdir(SHOTS, { recursive: true });
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--enable-unsafe-webgpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'],
-});
+const browser = await launch();
 const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
 const foreign = [];
 const pageErrors = [];
@@ -559,11 +507,9 @@ try {
     assert(pageErrors.length === 0, pageErrors.slice(0, 3).join(' | '));
   });
 } catch (e) {
-  failed++;
-  console.log(`FAIL ${e.message}`);
+  fail(e);
 } finally {
   await browser.close();
 }
 
-console.log(`\ne2e: ${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish('e2e');

@@ -10,16 +10,16 @@ const FRAME = { draw: [420, 560], data: [640, 600], train: [720, 900], prune: [7
 const frameFor = (panels) => (panels.length === 1 ? FRAME[panels[0]] : [900, 1100]);
 
 const PANEL_TEXT = { data: 'Data', train: 'Train', prune: 'Prune', draw: 'Draw' };
-
 export function setupEmbed(page) {
   const dialog = $('embed-dialog');
   let timer = null;
   let shown = '';
 
-  const checkboxes = (box, names, checked) => box.replaceChildren(...names.map((name) => {
+  const checkboxes = (box, names, text, checked) => box.replaceChildren(...names.map((name) => {
     const label = el('label', null, 'inline');
+    label.title = box.id === 'embed-hide' ? `hide=${name}` : `panels=${name}`;
     const input = Object.assign(document.createElement('input'), { type: 'checkbox', value: name, checked: checked(name) });
-    label.append(input, ` ${PANEL_TEXT[name] ?? name}`);
+    label.append(input, ` ${text[name] ?? name}`);
     return label;
   }));
   const chosen = (box) => [...box.querySelectorAll('input:checked')].map((i) => i.value);
@@ -58,8 +58,9 @@ export function setupEmbed(page) {
   }
 
   function open() {
-    checkboxes($('embed-panels'), PANELS, (p) => p === 'draw');
-    checkboxes($('embed-hide'), [...Object.keys(SETTINGS), ...Object.keys(HIDEABLE)], () => false);
+    checkboxes($('embed-panels'), PANELS, PANEL_TEXT, (p) => p === 'draw');
+    const hideable = { ...SETTINGS, ...HIDEABLE };
+    checkboxes($('embed-hide'), Object.keys(hideable), Object.fromEntries(Object.entries(hideable).map(([k, v]) => [k, v.text])), () => false);
     $('embed-copied').textContent = '';
     update({ resize: true });
     dialog.showModal();
