@@ -68,12 +68,29 @@ e2e_tests() {
   return "$rc"
 }
 
+# new_build A B: B is site A as the next build would be (its app-<hash>/ under another name),
+# for the test that an update takes effect on the next load.
+new_build() {
+  local hash
+  cp -r "$1" "$2"
+  hash=$(basename "$1"/app-*)
+  hash=${hash#app-}
+  mv "$2/app-$hash" "$2/app-${hash}n"
+  sed -i "s#$hash#${hash}n#g" "$2/index.html" "$2/bench.html" "$2/sw.js"
+  # A later build is later: servers answer If-Modified-Since to the second.
+  find "$2" -exec touch -d "@$(($(date +%s) + 5))" {} +
+}
+
 site_tests() {
   local dir port=${PRUNELAB_SITE_PORT:-8182} course_port=${PRUNELAB_COURSE_PORT:-8183} pids=() rc=0
   dir=$(mktemp -d)
   # shellcheck disable=SC2064
   trap "kill \${pids[*]:-} 2>/dev/null || true; rm -rf '$dir'" RETURN
-  bash scripts/build-site.sh --no-setup --out "$dir/www/course-x/prunelab"
+  # The site is a link to a build, so that the test can put a newer build in its place.
+  bash scripts/build-site.sh --no-setup --out "$dir/builds/a"
+  new_build "$dir/builds/a" "$dir/builds/b"
+  mkdir -p "$dir/www/course-x"
+  ln -s "$dir/builds/a" "$dir/www/course-x/prunelab"
   mkdir -p "$dir/course"
   cat > "$dir/course/course.html" <<HTML
 <!doctype html><meta charset="utf-8"><title>A course page</title>
@@ -90,6 +107,7 @@ HTML
     sleep 0.2
   done
   SITE_URL="http://127.0.0.1:$port/course-x/prunelab/" COURSE_URL="http://127.0.0.1:$course_port/course.html" \
+  SITE_LINK="$dir/www/course-x/prunelab" SITE_BUILDS="$dir/builds" \
     node tests/e2e/site.test.mjs || rc=$?
   return "$rc"
 }

@@ -246,6 +246,24 @@ async fn read_f32<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, TrainError> 
     data.try_into_vec_as::<f32>().map_err(|e| TrainError::Device(format!("{e:?}")))
 }
 
+/// How fast `arch` trains on `device`, in samples/s: `batches` batches of the default recipe
+/// after one warm-up batch, on pseudo-random images (a timing, never a result: it decides
+/// which backend a visitor gets).
+pub async fn training_speed(arch: &Arch, device: &Device, batches: usize) -> Result<f64, TrainError> {
+    let cfg = Recipe::Default.config(arch.kind(), 1);
+    let batch = cfg.batch_size;
+    let images = |n: usize, salt: usize| {
+        let pixels = (0..n * IMAGE_PIXELS).map(|i| ((i + salt).wrapping_mul(2_654_435_761) >> 7) as u8).collect();
+        Dataset::new(pixels, (0..n).map(|i| (i % NUM_CLASSES) as u8).collect()).map_err(|e| TrainError::BadConfig(e.to_string()))
+    };
+    let timed = images(batches.max(1) * batch, 1)?;
+    let mut trainer = Trainer::fresh(arch, cfg, device, timed.len())?;
+    trainer.run_epoch(&images(batch, 0)?, None, &mut Quiet).await?;
+    let t = Instant::now();
+    trainer.run_epoch(&timed, None, &mut Quiet).await?;
+    Ok(timed.len() as f64 / t.elapsed().as_secs_f64().max(1e-9))
+}
+
 /// Evaluates `model` on `data` (no gradients, dropout off), in batches of `batch_size`.
 pub async fn evaluate(model: &Model, data: &Dataset, batch_size: usize, device: &Device) -> Result<Evaluation, TrainError> {
     let start = Instant::now();

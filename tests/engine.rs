@@ -150,3 +150,10 @@ fn train_reports_its_outcome_and_keeps_no_model_when_cancelled() {
     let (model, outcome) = block_on(train::train(&arch, cfg, &d.train.take(640), None, Some(&d.test.take(200)), &device, &mut CancelAfter(0, 3))).unwrap();
     assert!(model.is_none() && outcome.cancelled && outcome.evaluation.is_none() && outcome.epochs.is_empty());
 }
+
+/// The timing `auto` uses to choose a backend: a speed, finite and positive, on the CPU.
+#[test]
+fn training_speed_times_the_mlp() {
+    let sps = block_on(train::training_speed(&Arch::report(ModelKind::Mlp), &Device::flex(), 2)).unwrap();
+    assert!(sps.is_finite() && sps > 10.0, "{sps} samples/s");
+}

@@ -347,19 +347,38 @@ async fn auto_chooses_by_the_adapter_present() {
     let backend = field(&info, "backend").as_string().unwrap();
     let reason = field(&info, "reason").as_string().unwrap();
     match &found {
-        Ok(a) if !a.fallback => assert_eq!(backend, "webgpu", "{reason}"),
+        // A real GPU: both timed, the faster taken, the figures reported.
+        Ok(a) if !a.fallback => {
+            let speeds: prunelab::web::Speeds = serde_wasm_bindgen::from_value(field(&info, "speeds")).unwrap();
+            let faster = if speeds.webgpu > speeds.cpu { "webgpu" } else { "cpu" };
+            assert_eq!(backend, faster, "{reason}");
+        }
         Ok(a) => {
             assert_eq!(backend, "cpu");
             assert!(reason.contains("fallback") && reason.contains(&a.name), "{reason}");
         }
         Err(_) => assert_eq!(backend, "cpu", "{reason}"),
     }
-    // The rule itself, for adapters this machine does not have.
+    // The rule, for adapters this machine does not have: a real GPU is timed against the CPU
+    // (None: no rule decides), a software one or none gives the CPU at once.
     let gpu = prunelab::web::Adapter { name: "acme gpu".into(), fallback: false };
-    assert_eq!(prunelab::web::auto(&Ok(gpu)).0, prunelab::web::Backend::Webgpu);
+    assert!(prunelab::web::auto(&Ok(gpu)).is_none());
     let soft = prunelab::web::Adapter { name: "google swiftshader".into(), fallback: true };
-    assert_eq!(prunelab::web::auto(&Ok(soft)).0, prunelab::web::Backend::Cpu);
-    assert_eq!(prunelab::web::auto(&Err(prunelab::web::LabError::NoWebGpu("none".into()))).0, prunelab::web::Backend::Cpu);
+    assert_eq!(prunelab::web::auto(&Ok(soft)).unwrap().0, prunelab::web::Backend::Cpu);
+    assert_eq!(prunelab::web::auto(&Err(prunelab::web::LabError::NoWebGpu("none".into()))).unwrap().0, prunelab::web::Backend::Cpu);
+}
+
+/// `auto` takes whichever backend the (injected) figures say is faster, and says why.
+#[wasm_bindgen_test]
+fn auto_takes_the_faster_backend_by_the_figures() {
+    use prunelab::web::{Backend, Speeds, faster};
+    let figures = |webgpu: f64, cpu: f64, cached: bool| Speeds { adapter: "acme gpu".into(), webgpu, cpu, cached };
+    let (b, reason) = faster(&figures(900.0, 1500.0, false));
+    assert_eq!(b, Backend::Cpu, "{reason}");
+    assert!(reason.contains("900") && reason.contains("1500") && reason.contains("just now"), "{reason}");
+    let (b, reason) = faster(&figures(4000.0, 1500.0, true));
+    assert_eq!(b, Backend::Webgpu, "{reason}");
+    assert!(reason.contains("earlier visit"), "{reason}");
 }
 
 #[wasm_bindgen_test]

@@ -1,4 +1,5 @@
-// Prune Lab's bench page: for each backend ("cpu" always, "webgpu" when a Lab can be created on
+// Prune Lab's bench page: what `auto` chose and why (with the speeds it timed), then for each
+// backend ("cpu" always, "webgpu" when a Lab can be created on
 // it) measures MLP and CNN training speed, classify latency, the live preview's latency and, on
 // the CPU, the full 10-point two-method MLP sweep on the default model; plus the wasm size. The
 // result is one JSON object in <pre id="bench-result"> (data-done="1" when finished) and on the console.
@@ -76,12 +77,13 @@ async function benchBackend(backend) {
     status(`${backend}: creating the lab`);
     const created = await lab.create({ backend, keep: false });
     out.backend = created.backend;
-    out.default_model = created.defaultModel;
+    const defaultModel = await lab.loadDefaultModel();
+    out.default_model = defaultModel;
     status(`${backend}: loading data`);
-    await lab.loadData();
-    out.classify_ms_median = created.defaultModel.ok ? await classifyLatency(lab) : null;
-    out.preview_ms_median = created.defaultModel.ok ? await previewLatency(lab) : null;
-    if (backend === 'cpu' && created.defaultModel.ok) {
+    await lab.loadData({ base: new URL('data/', location.href).href });
+    out.classify_ms_median = defaultModel.ok ? await classifyLatency(lab) : null;
+    out.preview_ms_median = defaultModel.ok ? await previewLatency(lab) : null;
+    if (backend === 'cpu' && defaultModel.ok) {
       status(`${backend}: sweep (2 methods × 10 sparsities) on the default model`);
       const t = performance.now();
       const sweep = await lab.sweep({ methods: ['weight', 'neuron'] });
@@ -100,6 +102,19 @@ async function benchBackend(backend) {
   return out;
 }
 
+/** What `auto` chose here, and the figures it timed (none when a rule decided: no real GPU). */
+async function autoChoice() {
+  const lab = new LabClient();
+  try {
+    status('auto: choosing a backend');
+    return (await lab.create({ backend: 'auto', keep: false })).backend;
+  } catch (e) {
+    return { error: e.message };
+  } finally {
+    lab.terminate();
+  }
+}
+
 async function main() {
   const start = performance.now();
   const result = { user_agent: navigator.userAgent, wasm: null, backends: {} };
@@ -108,6 +123,7 @@ async function main() {
   } catch (e) {
     result.wasm = { error: e.message };
   }
+  result.auto = await autoChoice();
   result.backends.cpu = await benchBackend('cpu');
   result.backends.webgpu = await benchBackend('webgpu');
   result.seconds = round((performance.now() - start) / 1000, 1);

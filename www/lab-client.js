@@ -6,8 +6,9 @@
 //
 //   import { LabClient } from './lab-client.js';
 //   const lab = new LabClient();
-//   await lab.create({ backend: 'cpu' });   // worker-only: a Lab with the default model
-//   await lab.loadData();                    // worker-only: streams data/*.gz
+//   await lab.create({ backend: 'cpu' });   // worker-only: a Lab with the pad's model
+//   await lab.loadDefaultModel();            // worker-only: models/default.plab
+//   await lab.loadData();                    // worker-only: data/*.gz beside worker.js (or {base})
 //   const r = await lab.pruneWeights(90, { scope: 'global' });
 //   const verdict = await lab.classify(new Float32Array(784));   // {probabilities, class, certainty…}
 

@@ -36,7 +36,9 @@ self.addEventListener('activate', (event) => {
 /** A page: the site's newest, or this build's copy when offline (any query: the lab's state). */
 async function page(request) {
   try {
-    return await fetch(request);
+    // Checked with the site every time (a host's Last-Modified would let the HTTP cache keep
+    // an old page, which names the old build's files).
+    return await fetch(request, { cache: 'no-cache' });
   } catch (e) {
     const cache = await caches.open(CACHE);
     const path = new URL(request.url).pathname;

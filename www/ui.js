@@ -132,12 +132,34 @@ function setBackend(b) {
 const page = { state, client, charts, announce, showError, clearError, job, note, guess: false, layout: null, panels: {} };
 window.pruneLab = { state, client, charts };
 
+/** Where auto's timings are kept between visits: per build, since a new bundle may be faster. */
+const SPEEDS_KEY = `prunelab.backend-speeds.${BUILD ?? 'dev'}`;
+
+/** auto's figures from an earlier visit (the Lab uses them only for the same adapter). */
+function rememberedSpeeds() {
+  try {
+    return JSON.parse(localStorage.getItem(SPEEDS_KEY)) ?? undefined;
+  } catch {
+    return undefined; // storage refused: auto times again
+  }
+}
+
+function rememberSpeeds(speeds) {
+  if (!speeds || speeds.cached) return;
+  try {
+    localStorage.setItem(SPEEDS_KEY, JSON.stringify(speeds));
+  } catch {
+    // storage refused: the next visit times again
+  }
+}
+
 /**
  * A new Lab on `backend` with the pad's model (the pad works from then on); a later one keeps
  * the dataset and the model with its pruning. Then the default model, unless one came along.
  */
 async function createLab(backend) {
-  const r = await client.create({ backend });
+  const r = await client.create({ backend, measured: backend === 'auto' ? rememberedSpeeds() : undefined });
+  rememberSpeeds(r.backend.speeds);
   state.labs++;
   setModel(r.info);
   state.drawingModel = r.drawingModel;

@@ -107,15 +107,16 @@ async function setDrawingModel(target) {
 }
 
 /**
- * A new Lab on `backend`, with the pad's drawing model. With `keep` (the default) and a Lab
+ * A new Lab on `backend`, with the pad's drawing model (`measured`: auto's figures from an
+ * earlier visit, BackendInfo.speeds, so that it need not time the backends again). With `keep` (the default) and a Lab
  * already there, the new one gets the old one's whole state (dense weights, pruning,
  * compaction: saveState/restoreState, so `reset` still finds the dense model) and its dataset.
  * The default model comes after, from loadDefaultModel: the pad works before its 4.8 MB arrive.
  */
-async function create({ backend = 'auto', keep = true } = {}) {
+async function create({ backend = 'auto', keep = true, measured } = {}) {
   const busy = lab?.info().busy;
   if (busy) throw labError(`the lab is busy ${busy}: cancel it before switching backends`, 'busy');
-  const next = await Lab.create({ backend });
+  const next = await Lab.create({ backend, measured });
   try {
     const old = keep ? lab : null;
     if (old && dataset) next.loadDataset(dataset);

@@ -1,4 +1,6 @@
-//! Which device a Lab runs on: WebGPU through burn-wgpu, or burn `flex` on the CPU.
+//! Which device a Lab runs on: WebGPU through burn-wgpu, or burn `flex` on the CPU. `auto`
+//! times both on the visitor's machine when the GPU is a real one, since an integrated GPU
+//! can lose to a good CPU path; the page keeps the figures, so later visits start at once.
 
 use std::cell::RefCell;
 
@@ -9,6 +11,25 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use super::js::{LabError, get};
+use crate::model::{Arch, ModelKind};
+use crate::train;
+
+/// Batches of MLP training timed on each backend (after one warm-up): about a second in all.
+const PROBE_BATCHES: usize = 4;
+
+/// MLP training speed on each backend, in samples/s (batch 64), measured on one adapter.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, tsify::Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct Speeds {
+    /// The adapter they were measured with: figures of another GPU are not used.
+    pub adapter: String,
+    pub webgpu: f64,
+    pub cpu: f64,
+    /// Measured on an earlier visit (the page passed them back in), not just now.
+    #[serde(default)]
+    #[tsify(optional)]
+    pub cached: bool,
+}
 
 /// The backend a caller asks for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, tsify::Tsify)]
@@ -30,6 +51,10 @@ pub struct BackendInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[tsify(optional)]
     pub adapter: Option<String>,
+    /// What `auto` measured (or was given) to choose, when it compared the two.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub speeds: Option<Speeds>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, tsify::Tsify)]
@@ -47,17 +72,38 @@ pub struct Adapter {
     pub fallback: bool,
 }
 
-/// What `auto` does with the adapter the browser offers (`Err`: none, and why): a real GPU
-/// gets WebGPU, anything else the CPU, with the reason a person reads in the header.
-pub fn auto(adapter: &Result<Adapter, LabError>) -> (Backend, String) {
+/// What `auto` does with the adapter the browser offers (`Err`: none, and why) before any
+/// timing: the CPU, with the reason a person reads in the header, or `None` when the adapter is
+/// a real GPU and the two must be timed.
+pub fn auto(adapter: &Result<Adapter, LabError>) -> Option<(Backend, String)> {
     match adapter {
-        Ok(a) if a.fallback => (
+        Ok(a) if a.fallback => Some((
             Backend::Cpu,
             format!("the only WebGPU adapter ({}) is a software fallback, slower than the CPU backend (burn flex); ask for WebGPU to use it anyway", a.name),
-        ),
-        Ok(_) => (Backend::Webgpu, "a WebGPU adapter is available".into()),
-        Err(e) => (Backend::Cpu, format!("{e}; using the CPU backend (burn flex)")),
+        )),
+        Ok(_) => None,
+        Err(e) => Some((Backend::Cpu, format!("{e}; using the CPU backend (burn flex)"))),
     }
+}
+
+/// The faster of the two by `speeds`, and why (the figures, for the header).
+pub fn faster(speeds: &Speeds) -> (Backend, String) {
+    let chosen = if speeds.webgpu > speeds.cpu { Backend::Webgpu } else { Backend::Cpu };
+    let when = if speeds.cached { "measured on this machine on an earlier visit" } else { "measured just now" };
+    let name = if chosen == Backend::Webgpu { "WebGPU" } else { "the CPU" };
+    let reason = format!(
+        "{name} is faster here: MLP training at {:.0} samples/s on WebGPU, {:.0} on the CPU ({when})",
+        speeds.webgpu, speeds.cpu
+    );
+    (chosen, reason)
+}
+
+/// Times MLP training on both devices.
+async fn measure(adapter: &str, gpu: &Device) -> Result<Speeds, LabError> {
+    let arch = Arch::report(ModelKind::Mlp);
+    let webgpu = train::training_speed(&arch, gpu, PROBE_BATCHES).await?;
+    let cpu = train::training_speed(&arch, &Device::flex(), PROBE_BATCHES).await?;
+    Ok(Speeds { adapter: adapter.to_string(), webgpu, cpu, cached: false })
 }
 
 thread_local! {
@@ -99,24 +145,34 @@ async fn webgpu() -> Result<Device, LabError> {
     Ok(device)
 }
 
-/// The device for `choice`, and what to tell the visitor about it.
-pub async fn pick(choice: BackendChoice) -> Result<(Device, BackendInfo), LabError> {
-    let cpu = |reason: String| (Device::flex(), BackendInfo { backend: Backend::Cpu, reason, adapter: None });
+/// The device for `choice`, and what to tell the visitor about it. `known`: figures from an
+/// earlier visit, used for `auto` when they were measured with the same adapter.
+pub async fn pick(choice: BackendChoice, known: Option<Speeds>) -> Result<(Device, BackendInfo), LabError> {
+    let cpu = |reason: String, speeds: Option<Speeds>| (Device::flex(), BackendInfo { backend: Backend::Cpu, reason, adapter: None, speeds });
     match choice {
-        BackendChoice::Cpu => Ok(cpu("the CPU backend (burn flex) was asked for".into())),
+        BackendChoice::Cpu => Ok(cpu("the CPU backend (burn flex) was asked for".into(), None)),
         BackendChoice::Webgpu => {
             let a = adapter().await?;
-            Ok((webgpu().await?, BackendInfo { backend: Backend::Webgpu, reason: "WebGPU was asked for".into(), adapter: Some(a.name) }))
+            Ok((webgpu().await?, BackendInfo { backend: Backend::Webgpu, reason: "WebGPU was asked for".into(), adapter: Some(a.name), speeds: None }))
         }
         BackendChoice::Auto => {
             let found = adapter().await;
-            match (auto(&found), found) {
-                ((Backend::Webgpu, reason), Ok(a)) => match webgpu().await {
-                    Ok(device) => Ok((device, BackendInfo { backend: Backend::Webgpu, reason, adapter: Some(a.name) })),
-                    Err(e) => Ok(cpu(format!("{e}; using the CPU backend (burn flex)"))),
-                },
-                ((_, reason), _) => Ok(cpu(reason)),
+            if let Some((_, reason)) = auto(&found) {
+                return Ok(cpu(reason, None));
             }
+            let a = found?;
+            let gpu = match webgpu().await {
+                Ok(device) => device,
+                Err(e) => return Ok(cpu(format!("{e}; using the CPU backend (burn flex)"), None)),
+            };
+            let speeds = match known.filter(|k| k.adapter == a.name) {
+                Some(k) => Speeds { cached: true, ..k },
+                None => measure(&a.name, &gpu).await?,
+            };
+            Ok(match faster(&speeds) {
+                (Backend::Webgpu, reason) => (gpu, BackendInfo { backend: Backend::Webgpu, reason, adapter: Some(a.name), speeds: Some(speeds) }),
+                (Backend::Cpu, reason) => cpu(reason, Some(speeds)),
+            })
         }
     }
 }

@@ -22,7 +22,7 @@ use std::rc::Rc;
 use js_sys::{Float32Array, Promise};
 use wasm_bindgen::prelude::*;
 
-pub use backend::{Adapter, Backend, BackendChoice, BackendInfo, adapter, auto};
+pub use backend::{Adapter, Backend, BackendChoice, BackendInfo, Speeds, adapter, auto, faster};
 pub use js::LabError;
 use js::{Callback, promise, required, to_js, yield_now};
 use session::{Inner, WebObserver};
@@ -526,7 +526,7 @@ impl Lab {
     pub async fn open(options: JsValue) -> Result<Lab, LabError> {
         console_error_panic_hook::set_once();
         let opts: LabOptions = js::options(options)?;
-        let (device, backend) = backend::pick(opts.backend).await?;
+        let (device, backend) = backend::pick(opts.backend, opts.measured).await?;
         Ok(Lab { inner: Rc::new(Inner::new(device, backend)) })
     }
 

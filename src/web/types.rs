@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use tsify::Tsify;
 use wasm_bindgen::prelude::*;
 
-use super::backend::{BackendChoice, BackendInfo};
+use super::backend::{BackendChoice, BackendInfo, Speeds};
 use crate::confidence::{Calibration, Verdict};
 use crate::model::ModelKind;
 use crate::prune::{Method, PruneSpec, Scope, Sparsity, Variant};
@@ -24,6 +24,10 @@ pub struct LabOptions {
     #[serde(default)]
     #[tsify(optional)]
     pub backend: BackendChoice,
+    /// `auto`'s figures from an earlier visit (BackendInfo.speeds), so it need not time again.
+    #[serde(default)]
+    #[tsify(optional)]
+    pub measured: Option<Speeds>,
 }
 
 /// The four Fashion-MNIST files, gzipped or raw IDX.

@@ -11,7 +11,7 @@
 
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { MIN, ROOT, assert, check, fail, finish, launch, shot, state, until } from './harness.mjs';
 
 const SITE = process.env.SITE_URL;
@@ -167,6 +167,44 @@ try {
     await shot(second.locator('#panel-data'), 'site-data-cache.png');
     await second.close();
     return `first visit from ${s1.data.source}; second: "${summary}"`;
+  });
+
+  await check('a new build takes effect on the next load, all of it, and its service worker drops the old files', async () => {
+    const { SITE_LINK, SITE_BUILDS } = process.env;
+    assert(SITE_LINK && SITE_BUILDS, 'set SITE_LINK and SITE_BUILDS (scripts/test.sh does)');
+    const p = await context.newPage();
+    watch(p);
+    const build = () => p.evaluate(() => document.querySelector('meta[name="prunelab-build"]').content);
+    const apps = () => p.evaluate(() => [...new Set(performance.getEntriesByType('resource').map((r) => r.name.match(/app-(\w+)\//)?.[1]).filter(Boolean))]);
+    await p.goto(`${SITE}?backend=cpu&panels=draw`);
+    await ready(p);
+    const before = await build();
+    const swap = (to) => {
+      rmSync(SITE_LINK);
+      symlinkSync(join(SITE_BUILDS, to), SITE_LINK);
+    };
+    swap('b');
+    try {
+      await p.reload();
+      await ready(p, 'the lab to start on the new build');
+      const after = await build();
+      assert(after !== before, `still build ${before} after the update`);
+      const loaded = await apps();
+      assert(loaded.length === 1 && loaded[0] === after, `scripts from builds ${loaded} on a page of build ${after}`);
+      const top = await drawShirt(p).then(() => classified(p, 0));
+      // The service worker of the new build takes over and drops the old one's files.
+      for (let t = 0; ; t++) {
+        const keys = await p.evaluate(() => caches.keys());
+        if (keys.includes(`prunelab-shell-${after}`) && !keys.includes(`prunelab-shell-${before}`)) break;
+        assert(t < 240, `caches after the update: ${keys}`);
+        await p.waitForTimeout(500);
+      }
+      return `${before} → ${after}, scripts only from app-${after}/ (${top}); the cache holds ${after} alone`;
+    } finally {
+      // The newer build stays: going back to an older one would be a downgrade, which servers
+      // answer with 304 Not Modified (its files are older), as they should.
+      await p.close();
+    }
   });
 
   await check('offline after one visit: the lab opens, classifies a drawing and trains on the cached data', async () => {
