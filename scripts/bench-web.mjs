@@ -60,17 +60,9 @@ try {
   console.error(`[first visit] ${JSON.stringify(first)}`);
   if (process.argv.includes('--first-visit')) {
     console.log(JSON.stringify({ first_visit: first }));
-    process.exit(0);
+  } else {
+    console.log(JSON.stringify({ ...(await benchPage()), first_visit: first }));
   }
-  const page = await browser.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'info' || m.type() === 'error' || m.type() === 'warning') console.error(`[page ${m.type()}] ${m.text()}`);
-  });
-  page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
-  await page.goto(`${base}/bench.html`);
-  await page.waitForSelector('#bench-result[data-done="1"]', { state: 'attached', timeout: TIMEOUT_MS });
-  const result = JSON.parse(await page.getAttribute('#bench-result', 'data-json'));
-  console.log(JSON.stringify({ ...result, first_visit: first }));
 } catch (e) {
   console.error(`bench-web: FAILED: ${e.message}`);
   code = 1;
@@ -78,3 +70,15 @@ try {
   await browser.close();
 }
 process.exit(code);
+
+/** Runs bench.html to the end; returns its JSON. */
+async function benchPage() {
+  const page = await browser.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'info' || m.type() === 'error' || m.type() === 'warning') console.error(`[page ${m.type()}] ${m.text()}`);
+  });
+  page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+  await page.goto(`${base}/bench.html`);
+  await page.waitForSelector('#bench-result[data-done="1"]', { state: 'attached', timeout: TIMEOUT_MS });
+  return JSON.parse(await page.getAttribute('#bench-result', 'data-json'));
+}

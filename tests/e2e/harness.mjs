@@ -67,6 +67,20 @@ export async function until(page, fn, timeout, what, arg = null) {
   }
 }
 
+/** A T-shirt outline, as points from 0 to 1 across the pad. */
+export const SHIRT = [[0.35, 0.15], [0.65, 0.15], [0.9, 0.35], [0.78, 0.45], [0.72, 0.4], [0.72, 0.88], [0.28, 0.88], [0.28, 0.4], [0.22, 0.45], [0.1, 0.35], [0.35, 0.15], [0.5, 0.5], [0.4, 0.8]];
+
+/** Drags the shirt across the pad in `frame` (a page or an iframe's frame); `page` moves the mouse. */
+export async function drawShirt(page, frame = page) {
+  await frame.locator('#pad').scrollIntoViewIfNeeded();
+  const box = await frame.locator('#pad').boundingBox();
+  const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
+  await page.mouse.move(...at(SHIRT[0]));
+  await page.mouse.down();
+  for (const p of SHIRT.slice(1)) await page.mouse.move(...at(p), { steps: 6 });
+  await page.mouse.up();
+}
+
 /** Headless Chromium with the flags that keep it off the network (and WebGPU on, for the page). */
 export function launch() {
   return chromium.launch({

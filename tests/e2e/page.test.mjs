@@ -10,23 +10,10 @@
 // docs/ (npm run test:e2e:docs).
 
 import { readFile } from 'node:fs/promises';
-import { MIN, assert, check, fail, finish, launch, shot, state, until } from './harness.mjs';
+import { MIN, assert, check, drawShirt, fail, finish, launch, shot, state, until } from './harness.mjs';
 
 const base = (process.env.PRUNELAB_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
 const origin = new URL(base).origin;
-
-/** Drags a T-shirt outline across the drawing pad with the mouse. */
-async function drawShirt(page) {
-  const pad = page.locator('#pad');
-  await pad.scrollIntoViewIfNeeded();
-  const box = await pad.boundingBox();
-  const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
-  const path = [[0.35, 0.15], [0.65, 0.15], [0.9, 0.35], [0.78, 0.45], [0.72, 0.4], [0.72, 0.88], [0.28, 0.88], [0.28, 0.4], [0.22, 0.45], [0.1, 0.35], [0.35, 0.15], [0.5, 0.5], [0.4, 0.8]];
-  await page.mouse.move(...at(path[0]));
-  await page.mouse.down();
-  for (const p of path.slice(1)) await page.mouse.move(...at(p), { steps: 6 });
-  await page.mouse.up();
-}
 
 /**
  * Draws a filled sneaker with its toe to the right (Fashion-MNIST's photos face left), as a

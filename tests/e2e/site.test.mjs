@@ -12,7 +12,7 @@
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { MIN, ROOT, assert, check, fail, finish, launch, shot, state, until } from './harness.mjs';
+import { MIN, ROOT, SHIRT, assert, check, drawShirt, fail, finish, launch, shot, state, until } from './harness.mjs';
 
 const SITE = process.env.SITE_URL;
 const COURSE = process.env.COURSE_URL;
@@ -20,20 +20,6 @@ if (!SITE || !COURSE) throw new Error('set SITE_URL and COURSE_URL (scripts/test
 
 const ready = (page, what = 'the lab to start') => until(page, () => window.pruneLab?.state.ready || window.pruneLab?.state.startError, 2 * MIN, what);
 const dataDone = (page) => until(page, () => ['loaded', 'error'].includes(window.pruneLab.state.data.status), 3 * MIN, 'the dataset');
-
-/** A T-shirt outline, as points from 0 to 1 across the pad. */
-const SHIRT = [[0.35, 0.15], [0.65, 0.15], [0.9, 0.35], [0.78, 0.45], [0.72, 0.4], [0.72, 0.88], [0.28, 0.88], [0.28, 0.4], [0.22, 0.45], [0.1, 0.35], [0.35, 0.15], [0.5, 0.5], [0.4, 0.8]];
-
-/** Draws the shirt with the mouse in `frame` (a page or an iframe's frame); `page` moves the mouse. */
-async function drawShirt(page, frame = page) {
-  await frame.locator('#pad').scrollIntoViewIfNeeded();
-  const box = await frame.locator('#pad').boundingBox();
-  const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
-  await page.mouse.move(...at(SHIRT[0]));
-  await page.mouse.down();
-  for (const p of SHIRT.slice(1)) await page.mouse.move(...at(p), { steps: 6 });
-  await page.mouse.up();
-}
 
 /** Waits for a classification of a drawing in `frame`; returns its top class. */
 async function classified(frame, before) {
