@@ -36,7 +36,7 @@ if [[ $SETUP == 1 ]]; then
   bash scripts/setup-data.sh
   bash scripts/build-web.sh
 fi
-for need in www/pkg/prunelab_bg.wasm.gz www/vendor/uPlot.iife.min.js www/data/t10k-labels-idx1-ubyte.gz; do
+for need in www/pkg/prunelab_bg.wasm.gz www/pkg-webgpu/prunelab_bg.wasm.gz www/vendor/uPlot.iife.min.js www/data/t10k-labels-idx1-ubyte.gz; do
   [[ -f $need ]] || { echo "build-site: $need is missing: run without --no-setup" >&2; exit 1; }
 done
 bash scripts/data-manifest.sh www/data
@@ -77,8 +77,9 @@ done
   printf '"./", "index.html", "bench.html"'
   for f in www/drawings/*.json; do printf ', "drawings/%s"' "${f##*/}"; done
   # Not the raw .wasm: the page loads the .wasm.gz (the raw one is for browsers without
-  # DecompressionStream, online only, and for the bench's size).
-  for f in "${SHELL[@]}"; do [[ $f == *.wasm ]] || printf ', "%s/%s"' "$APP" "$f"; done
+  # DecompressionStream, online only, and for the bench's size). Not the WebGPU bundle either:
+  # only visitors with a GPU load it, and sw.js keeps it when they do.
+  for f in "${SHELL[@]}"; do [[ $f == *.wasm || $f == pkg-webgpu/* ]] || printf ', "%s/%s"' "$APP" "$f"; done
 } > "$OUT/.shell"
 sed -e "s#^const BUILD = null;#const BUILD = '$HASH';#" \
     -e "s#^const SHELL = \[\];#const SHELL = [$(cat "$OUT/.shell")];#" www/sw.js > "$OUT/sw.js"

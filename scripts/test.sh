@@ -38,7 +38,8 @@ step() {
 }
 
 wasm_tests() {
-  # The same release settings as the bundle, so the two share their dependency builds.
+  # The same release settings and features as the WebGPU bundle, so the two share their
+  # dependency builds.
   # shellcheck source=scripts/wasm-env.sh
   source scripts/wasm-env.sh
   "$PRUNELAB" subset --train 320 --test 200 --out www/data/subset
@@ -51,7 +52,7 @@ wasm_tests() {
   CHROMEDRIVER=/usr/bin/chromedriver \
   WASM_BINDGEN_TEST_TIMEOUT=900 \
   WASM_BINDGEN_TEST_WEBDRIVER_JSON="$ROOT/tests/webdriver.json" \
-    cargo test --release --target wasm32-unknown-unknown --test web
+    cargo test --release --target wasm32-unknown-unknown --features wgpu --test web
 }
 
 e2e_tests() {

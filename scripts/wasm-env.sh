@@ -7,6 +7,6 @@
 # target default), while cargo builds test targets and all their dependencies with
 # panic=unwind whatever the profile says, so `panic = abort` here made the wasm tests compile
 # every dependency a second time (a different panic setting is a different build for cargo).
-export CARGO_PROFILE_RELEASE_OPT_LEVEL=s
+export CARGO_PROFILE_RELEASE_OPT_LEVEL=z
 export CARGO_PROFILE_RELEASE_LTO=fat
 export CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1

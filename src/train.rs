@@ -154,7 +154,7 @@ impl TrainConfig {
     }
 }
 
-/// Reported after every batch.
+/// Reported for every batch, in bursts: see [`READ_EVERY`].
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[derive(Clone, Debug, Serialize)]
 pub struct BatchProgress {
@@ -180,6 +180,9 @@ pub struct EpochSummary {
     pub accuracy: f32,
     pub seconds: f64,
     pub samples_per_sec: f64,
+    /// Reads of device data during the epoch's batches (losses and hit counts, weights for
+    /// gradual pruning): each one stops a GPU until it catches up, so they are batched.
+    pub read_backs: usize,
     pub validation: Option<Evaluation>,
 }
 
@@ -227,10 +230,11 @@ pub struct Evaluation {
     pub seconds: f64,
 }
 
-/// Host batch → `[N, 784]` pixels and `[N]` labels on `device`.
-pub fn batch_tensors(batch: &Batch, device: &Device) -> (Tensor<2>, Tensor<1, Int>) {
+/// Host batch → `[N, 784]` pixels and `[N]` labels on `device`. Takes the batch, so that its
+/// pixels go to the device without another copy on the host.
+pub fn batch_tensors(batch: Batch, device: &Device) -> (Tensor<2>, Tensor<1, Int>) {
     let n = batch.len();
-    let x = Tensor::from_data(TensorData::new(batch.images.clone(), [n, IMAGE_PIXELS]), device);
+    let x = Tensor::from_data(TensorData::new(batch.images, [n, IMAGE_PIXELS]), device);
     let y = Tensor::from_data(TensorData::new(batch.labels.iter().map(|&l| l as i64).collect::<Vec<_>>(), [n]), device);
     (x, y)
 }
@@ -239,6 +243,64 @@ pub fn batch_tensors(batch: &Batch, device: &Device) -> (Tensor<2>, Tensor<1, In
 pub fn cross_entropy(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
     let [n, _] = logits.dims();
     log_softmax(logits, 1).gather(1, labels.reshape([n, 1])).mean().neg()
+}
+
+/// Batches trained between two reads of their losses and hit counts. Reading after every batch
+/// would stop a GPU once per step; progress is reported in bursts instead, every batch still
+/// with its own loss.
+const READ_EVERY: usize = 16;
+
+/// One trained batch whose loss and hit count are still on the device.
+struct Unread {
+    /// 1-based.
+    batch: usize,
+    len: usize,
+    lr: f64,
+    loss: Tensor<1>,
+    hits: Tensor<1>,
+    /// Seconds into the epoch when it was queued.
+    at: f64,
+}
+
+/// The epoch's running totals, over the batches read so far.
+#[derive(Default)]
+struct Tally {
+    seen: usize,
+    correct: usize,
+    loss_sum: f64,
+    reads: usize,
+}
+
+impl Tally {
+    /// Reads the unread batches' losses and hits in one transfer and returns their progress
+    /// reports, or the first batch whose loss is not finite.
+    async fn read(&mut self, unread: &mut Vec<Unread>, epoch: usize, epochs: usize, batches: usize) -> Result<Vec<BatchProgress>, TrainError> {
+        let n = unread.len();
+        let values = unread.iter().map(|u| u.loss.clone()).chain(unread.iter().map(|u| u.hits.clone())).collect();
+        let values = read_f32(Tensor::cat(values, 0)).await?;
+        self.reads += 1;
+        let mut out = Vec::with_capacity(n);
+        for (i, u) in unread.drain(..).enumerate() {
+            let (loss, hits) = (values[i], values[n + i]);
+            if !loss.is_finite() {
+                return Err(TrainError::Diverged(loss, epoch, u.batch));
+            }
+            self.seen += u.len;
+            self.correct += hits as usize;
+            self.loss_sum += loss as f64 * u.len as f64;
+            out.push(BatchProgress {
+                epoch,
+                epochs,
+                batch: u.batch,
+                batches,
+                loss,
+                accuracy: self.correct as f32 / self.seen as f32,
+                samples_per_sec: self.seen as f64 / u.at.max(1e-9),
+                lr: u.lr,
+            });
+        }
+        Ok(out)
+    }
 }
 
 async fn read_f32<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, TrainError> {
@@ -306,7 +368,7 @@ async fn logits_in(model: &Model, data: &Dataset, batch_size: usize, device: &De
     let model = model.valid();
     let mut out = Vec::with_capacity(data.len() * NUM_CLASSES);
     for batch in data.batches(batch_size.max(1), None) {
-        out.extend(read_f32(model.forward(batch_tensors(&batch, &plain).0)).await?);
+        out.extend(read_f32(model.forward(batch_tensors(batch, &plain).0)).await?);
     }
     Ok(out)
 }
@@ -395,27 +457,29 @@ impl Trainer {
         let batches = data.batches(cfg.batch_size, order.as_deref());
         let nb = batches.count_total();
         let start = Instant::now();
-        let (mut seen, mut correct, mut loss_sum) = (0usize, 0usize, 0.0f64);
-        for (b, batch) in batches.enumerate() {
+        let mut tally = Tally::default();
+        let mut unread: Vec<Unread> = Vec::with_capacity(READ_EVERY);
+        for (b, mut batch) in batches.enumerate() {
             if obs.cancelled() {
                 return Ok(None);
             }
             if let Some(r) = reprune.as_deref_mut().filter(|r| r.due(self.step, self.total_steps)) {
                 let current = self.model().to_weights().await?;
+                tally.reads += 1;
                 let mask = r.mask(&current, self.step, self.total_steps);
                 self.set_mask(&mask);
             }
             let lr = cfg.schedule.lr(cfg.lr, self.step, self.total_steps);
-            let mut batch = batch;
             if cfg.augment {
                 // Its own stream per batch, so a run is the same however it is split.
                 Augment::default().batch(&mut batch.images, cfg.seed ^ (self.step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
             }
-            let (x, y) = batch_tensors(&batch, &self.device);
+            let n = batch.len();
+            let (x, y) = batch_tensors(batch, &self.device);
             let model = self.model.take().expect("trainer holds a model");
             let logits = model.forward(x);
             let loss = cross_entropy(logits.clone(), y.clone());
-            let hits = logits.argmax(1).reshape([batch.len()]).equal(y).int().sum();
+            let hits = logits.argmax(1).reshape([n]).equal(y).int().sum().float();
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             let model = self.optim.step(lr, model, grads);
             self.model = Some(match &self.mask {
@@ -423,25 +487,14 @@ impl Trainer {
                 None => model,
             });
             self.step += 1;
-            let loss_v = read_f32(loss.detach()).await?[0];
-            if !loss_v.is_finite() {
-                return Err(TrainError::Diverged(loss_v, self.epoch, b + 1));
+            unread.push(Unread { batch: b + 1, len: n, lr, loss: loss.detach(), hits, at: start.elapsed().as_secs_f64() });
+            if unread.len() == READ_EVERY || b + 1 == nb {
+                let progress = tally.read(&mut unread, self.epoch, cfg.epochs, nb).await?;
+                progress.iter().for_each(|p| obs.on_batch(p));
             }
-            correct += read_f32(hits.float()).await?[0] as usize;
-            seen += batch.len();
-            loss_sum += loss_v as f64 * batch.len() as f64;
-            obs.on_batch(&BatchProgress {
-                epoch: self.epoch,
-                epochs: cfg.epochs,
-                batch: b + 1,
-                batches: nb,
-                loss: loss_v,
-                accuracy: correct as f32 / seen as f32,
-                samples_per_sec: seen as f64 / start.elapsed().as_secs_f64().max(1e-9),
-                lr,
-            });
             obs.pause().await;
         }
+        let Tally { seen, correct, loss_sum, reads } = tally;
         let seconds = start.elapsed().as_secs_f64();
         let validation = match validation {
             Some(v) if !v.is_empty() => Some(evaluate(self.model(), v, 1000, &self.device).await?),
@@ -453,6 +506,7 @@ impl Trainer {
             accuracy: correct as f32 / seen as f32,
             seconds,
             samples_per_sec: seen as f64 / seconds.max(1e-9),
+            read_backs: reads,
             validation,
         };
         obs.on_epoch(&summary);

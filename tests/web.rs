@@ -381,6 +381,23 @@ fn auto_takes_the_faster_backend_by_the_figures() {
     assert!(reason.contains("earlier visit"), "{reason}");
 }
 
+/// The worker loads the WebGPU bundle only when it would be used: asked for, or `auto` on a real
+/// GPU that an earlier visit did not find slower than the CPU (figures of the same adapter).
+#[wasm_bindgen_test]
+fn the_webgpu_bundle_is_wanted_only_when_it_would_be_used() {
+    use prunelab::web::{Adapter, BackendChoice::*, LabError, Speeds, wants_webgpu};
+    let gpu = Ok(Adapter { name: "acme gpu".into(), fallback: false });
+    let soft = Ok(Adapter { name: "google swiftshader".into(), fallback: true });
+    let none = Err(LabError::NoWebGpu("none".into()));
+    let figures = |adapter: &str, webgpu: f64, cpu: f64| Speeds { adapter: adapter.into(), webgpu, cpu, cached: true };
+    assert!(wants_webgpu(Webgpu, &none, None) && !wants_webgpu(Cpu, &gpu, None));
+    assert!(wants_webgpu(Auto, &gpu, None), "a real GPU, not yet timed");
+    assert!(!wants_webgpu(Auto, &soft, None) && !wants_webgpu(Auto, &none, None));
+    assert!(!wants_webgpu(Auto, &gpu, Some(&figures("acme gpu", 900.0, 1500.0))), "timed slower before");
+    assert!(wants_webgpu(Auto, &gpu, Some(&figures("acme gpu", 4000.0, 1500.0))));
+    assert!(wants_webgpu(Auto, &gpu, Some(&figures("other gpu", 900.0, 1500.0))), "another adapter's figures");
+}
+
 #[wasm_bindgen_test]
 async fn the_lab_works_on_the_cpu_backend() {
     workflow("cpu", 320).await;

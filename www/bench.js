@@ -1,8 +1,9 @@
 // Prune Lab's bench page: what `auto` chose and why (with the speeds it timed), then for each
-// backend ("cpu" always, "webgpu" when a Lab can be created on
-// it) measures MLP and CNN training speed, classify latency, the live preview's latency and, on
-// the CPU, the full 10-point two-method MLP sweep on the default model; plus the wasm size. The
-// result is one JSON object in <pre id="bench-result"> (data-done="1" when finished) and on the console.
+// backend ("cpu" always, "webgpu" when a Lab can be created on it) measures MLP and CNN training
+// speed with the device reads, WebGPU submissions and maps per step, classify latency, the live
+// preview's latency and, on the CPU, the full 10-point two-method MLP sweep on the default
+// model; plus the two wasm bundles' sizes. The result is one JSON object in
+// <pre id="bench-result"> (data-done="1" when finished) and on the console.
 
 import { LabClient } from './lab-client.js';
 
@@ -13,31 +14,55 @@ const status = (text) => {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (x, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
+/** The two bundles' sizes: what each costs to download (gzipped) and to hold (raw). */
 async function wasmSize() {
-  const bytes = new Uint8Array(await (await fetch(new URL('pkg/prunelab_bg.wasm', import.meta.url))).arrayBuffer());
-  const gz = new Blob([bytes]).stream().pipeThrough(new CompressionStream('gzip'));
-  const gzBytes = (await new Response(gz).arrayBuffer()).byteLength;
-  return { bytes: bytes.length, gzip_bytes: gzBytes };
+  const out = {};
+  for (const dir of ['pkg', 'pkg-webgpu']) {
+    const bytes = new Uint8Array(await (await fetch(new URL(`${dir}/prunelab_bg.wasm`, import.meta.url))).arrayBuffer());
+    const gz = new Blob([bytes]).stream().pipeThrough(new CompressionStream('gzip'));
+    out[dir] = { bytes: bytes.length, gzip_bytes: (await new Response(gz).arrayBuffer()).byteLength };
+  }
+  return out;
 }
 
 /**
- * samples/s of one epoch on `limit` images, after a short warm-up run. Asks for two epochs and
- * cancels once the first one's summary arrives: a cancelled run skips the test-set evaluation,
- * which is not what is measured here (and takes minutes on a software WebGPU adapter).
+ * One epoch on `limit` images, after a short warm-up run: samples/s, and per training step the
+ * reads of device data (the engine's count) and the WebGPU submissions and maps (the worker's).
+ * The calls are counted from the first progress burst to the epoch's end, so that shader
+ * compilation in the first batches is left out. Asks for two epochs and cancels once the
+ * first one's summary arrives: a cancelled run skips the test-set evaluation, which is not
+ * what is measured here (and takes minutes on a software WebGPU adapter).
  */
 async function epochSpeed(lab, model, limit) {
-  const r = await lab.train({ model, epochs: 2, limit }, (p) => {
-    if (p.type === 'epoch') lab.cancel();
+  let first = null; // {batch, calls}: the last batch of the first progress burst
+  let batches = 1;
+  let perStep = null;
+  const r = await lab.train({ model, epochs: 2, limit }, (p, calls) => {
+    if (p.type === 'batch') batches = p.batches;
+    if (p.type === 'batch' && p.epoch === 1 && (!first || first.calls.submits === calls.submits && first.calls.maps === calls.maps)) {
+      first = { batch: p.batch, calls };
+    }
+    if (p.type === 'epoch') {
+      const steps = Math.max(1, batches - (first?.batch ?? 0));
+      perStep = {
+        read_backs: round(p.read_backs / batches, 3),
+        gpu_submits: first ? round((calls.submits - first.calls.submits) / steps, 2) : null,
+        gpu_maps: first ? round((calls.maps - first.calls.maps) / steps, 3) : null,
+      };
+      lab.cancel();
+    }
   });
   if (!r.epochs.length) throw new Error(`${model} training stopped before its first epoch ended`);
-  return r.epochs[0].samples_per_sec;
+  return { samples_per_sec: r.epochs[0].samples_per_sec, per_step: perStep };
 }
 
+/** samples/s and the device calls per step of `model`, at its default batch size. */
 async function trainSpeed(lab, model, limit) {
   status(`${model}: warm-up`);
   await epochSpeed(lab, model, Math.max(64, limit / 8));
   status(`${model}: training ${limit} images`);
-  return round(await epochSpeed(lab, model, limit), 1);
+  const { samples_per_sec, per_step } = await epochSpeed(lab, model, limit);
+  return { samples_per_sec: round(samples_per_sec, 1), per_step };
 }
 
 async function classifyLatency(lab) {
@@ -90,8 +115,12 @@ async function benchBackend(backend) {
       out.mlp_sweep_seconds = round((performance.now() - t) / 1000, 2);
       out.mlp_sweep_points = sweep.points.length;
     }
-    out.mlp_train_samples_per_sec = await trainSpeed(lab, 'mlp', 2048);
-    out.cnn_train_samples_per_sec = await trainSpeed(lab, 'cnn', 512);
+    const mlp = await trainSpeed(lab, 'mlp', 2048);
+    out.mlp_train_samples_per_sec = mlp.samples_per_sec;
+    out.mlp_train_per_step = mlp.per_step;
+    const cnn = await trainSpeed(lab, 'cnn', 1536); // two progress bursts: the calls per step are counted in the second
+    out.cnn_train_samples_per_sec = cnn.samples_per_sec;
+    out.cnn_train_per_step = cnn.per_step;
     out.available = true;
   } catch (e) {
     out.available = out.backend != null;

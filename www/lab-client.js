@@ -1,6 +1,7 @@
 // The page-side handle on Prune Lab's worker (worker.js). It has one method per entry of
 // api.js's METHODS, with the Lab's own arguments (pkg/prunelab.d.ts), each returning a Promise;
-// function arguments (onProgress, onPoint) are called back as the worker reports. A rejected
+// function arguments (onProgress, onPoint) are called back as the worker reports (with the
+// WebGPU calls made so far as a second argument, {submits, maps}). A rejected
 // call gives an Error with the Lab's `kind` (and `file` for data errors). A course page can use
 // it on its own:
 //
@@ -35,7 +36,7 @@ export class LabClient {
     const p = msg.id != null ? this.pending.get(msg.id) : undefined;
     if (msg.type === 'progress') {
       try {
-        p?.callbacks.get(msg.arg)?.(msg.value);
+        p?.callbacks.get(msg.arg)?.(msg.value, msg.gpuCalls);
       } catch (e) {
         console.error('progress callback failed', e);
       }

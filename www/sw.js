@@ -49,10 +49,18 @@ async function page(request) {
   }
 }
 
-/** A file of the shell: from this build's cache, else the network. */
+/**
+ * A file of the shell: from this build's cache, else the network. Files of the build that are
+ * not precached (the WebGPU bundle, which only visitors with a GPU load) are kept once fetched:
+ * nothing under app-<hash>/ ever changes.
+ */
 async function file(request) {
   const cache = await caches.open(CACHE);
-  return (await cache.match(request, { ignoreSearch: true })) ?? fetch(request);
+  const cached = await cache.match(request, { ignoreSearch: true });
+  if (cached) return cached;
+  const response = await fetch(request);
+  if (response.ok && new URL(request.url).pathname.includes(`/app-${BUILD}/`)) await cache.put(request, response.clone()).catch(() => {});
+  return response;
 }
 
 self.addEventListener('fetch', (event) => {

@@ -4,8 +4,9 @@
 // Protocol (structured clone; typed arrays in results and arguments are transferred):
 //   page → worker  {id, method, args}   a method named in api.js's METHODS, with its argument
 //                  list; a function argument is sent as {labCallback: <its index>}
-//   worker → page  {id, type: 'progress', arg, value}   the function argument at index `arg`
-//                      was called with `value` (training batches, sweep points, file bytes)
+//   worker → page  {id, type: 'progress', arg, value, gpuCalls}   the function argument at
+//                      index `arg` was called with `value` (training batches, sweep points, file
+//                      bytes); gpuCalls: the WebGPU submissions and maps made so far
 //                  {id, type: 'result', value}          the call resolved (or returned)
 //                  {id, type: 'error', error: {message, kind, file?}}   it failed; the Lab is
 //                      unchanged. `kind` is the Lab's error kind, or one of api.js's KINDS
@@ -18,19 +19,40 @@
 // the next create. Calls run as they arrive, not queued: the Lab refuses a second long call
 // with a 'busy' error, and cancel and classify act at once.
 
-import init, { Lab } from './pkg/prunelab.js';
 import { METHODS, errorToWire, isCallback, labError, pack } from './api.js';
 import { fetchDataset, forgetCachedData } from './data.js';
 
-const WASM = new URL('pkg/prunelab_bg.wasm', import.meta.url);
-const WASM_GZ = new URL('pkg/prunelab_bg.wasm.gz', import.meta.url);
+/**
+ * The two wasm bundles (scripts/build-web.sh): the CPU one, which every visitor loads, and the
+ * WebGPU one (burn-wgpu too, twice the bytes), loaded only when a create needs it
+ * (Lab.needsWebgpu). A Lab moves between them as bytes (saveState/restoreState).
+ */
+const BUNDLES = { cpu: 'pkg/', webgpu: 'pkg-webgpu/' };
 const DEFAULT_MODEL = new URL('models/default.plab', import.meta.url);
 const DRAWING_MODEL = new URL('models/drawings.plab', import.meta.url);
 
-let wasm = null; // the startWasm() promise, started by the first message
+const modules = {}; // bundle name → the promise of its started JS module (bundle())
 let lab = null;
+let labBundle = null; // the bundle `lab` comes from
 let dataset = null; // the files of the last dataset that loaded, for a recreated Lab
 let drawingModel = null; // the bytes of models/drawings.plab, fetched once
+
+/**
+ * WebGPU calls the worker has made: queue submissions and buffer maps (each map is a read-back
+ * that waits for the GPU). Sent with every progress message, so the bench page can count them
+ * per training step; cheap enough to count always.
+ */
+const gpuCalls = { submits: 0, maps: 0 };
+function countCalls(proto, method, counter) {
+  const original = proto?.[method];
+  if (typeof original !== 'function') return;
+  proto[method] = function (...args) {
+    gpuCalls[counter] += 1;
+    return original.apply(this, args);
+  };
+}
+countCalls(self.GPUQueue?.prototype, 'submit', 'submits');
+countCalls(self.GPUBuffer?.prototype, 'mapAsync', 'maps');
 
 function post(message) {
   const { value, transfer } = pack(message);
@@ -40,24 +62,24 @@ function post(message) {
 const isWasm = (b) => b[0] === 0 && b[1] === 0x61 && b[2] === 0x73 && b[3] === 0x6d; // \0asm
 
 /**
- * Fetches and starts the wasm bundle: pkg/prunelab_bg.wasm.gz, un-gzipped here, so the download
- * is a quarter of the bundle on any host; the plain .wasm where the browser has no
+ * Fetches and starts the bundle in `dir`: its prunelab_bg.wasm.gz, un-gzipped here, so the
+ * download is a quarter of the bundle on any host; the plain .wasm where the browser has no
  * DecompressionStream. Says what a misconfigured host did: a missing file or an HTML page in
  * its place is an error; a .wasm of the wrong Content-Type only a note (it still runs, but is
  * not compiled while it downloads).
  */
-async function startWasm() {
-  const fail = (file, why) => labError(`the wasm bundle (pkg/${file}) ${why}`, 'worker');
-  const get = async (url) => {
-    const file = url.pathname.split('/').pop();
+async function startWasm(init, dir) {
+  const folder = dir.replace(/\/$/, '');
+  const fail = (file, why) => labError(`the wasm bundle (${folder}/${file}) ${why}`, 'worker');
+  const get = async (file) => {
     try {
-      return { file, response: await fetch(url) };
+      return { file, response: await fetch(new URL(`${dir}${file}`, import.meta.url)) };
     } catch (e) {
       throw fail(file, `could not be downloaded (${e.message})`);
     }
   };
-  let { file, response } = await get(typeof DecompressionStream === 'function' ? WASM_GZ : WASM);
-  if (response.status === 404 && file.endsWith('.gz')) ({ file, response } = await get(WASM)); // built before .gz
+  let { file, response } = await get(typeof DecompressionStream === 'function' ? 'prunelab_bg.wasm.gz' : 'prunelab_bg.wasm');
+  if (response.status === 404 && file.endsWith('.gz')) ({ file, response } = await get('prunelab_bg.wasm')); // built before .gz
   if (!response.ok) throw fail(file, `is missing (HTTP ${response.status}): build it with bash scripts/build-web.sh`);
   const type = (response.headers.get('Content-Type') ?? '').split(';')[0].trim();
   if (file.endsWith('.wasm') && type === 'application/wasm') return init({ module_or_path: response });
@@ -70,6 +92,25 @@ async function startWasm() {
     post({ type: 'note', text: `This site serves .wasm files as "${type || 'no type'}" instead of application/wasm: the lab works, but starts slower. Its host should send application/wasm.` });
   }
   return init({ module_or_path: bytes });
+}
+
+/** The started JS module of bundle `name` (its Lab class), loaded once; a failure is retried next time. */
+function bundle(name) {
+  modules[name] ??= (async () => {
+    const dir = BUNDLES[name];
+    let glue;
+    try {
+      glue = await import(`./${dir}prunelab.js`);
+    } catch (e) {
+      throw labError(`the wasm bundle (${dir}prunelab.js) could not start: ${e.message ?? e}. Build it with bash scripts/build-web.sh`, 'worker');
+    }
+    await startWasm(glue.default, dir);
+    return glue;
+  })().catch((e) => {
+    delete modules[name];
+    throw e.kind ? e : labError(`the wasm bundle (${BUNDLES[name]}) could not start: ${e.message ?? e}`, 'worker');
+  });
+  return modules[name];
 }
 
 function needLab() {
@@ -116,6 +157,18 @@ async function setDrawingModel(target) {
 async function create({ backend = 'auto', keep = true, measured } = {}) {
   const busy = lab?.info().busy;
   if (busy) throw labError(`the lab is busy ${busy}: cancel it before switching backends`, 'busy');
+  const cpu = await bundle('cpu');
+  let name = (await cpu.Lab.needsWebgpu({ backend, measured })) ? 'webgpu' : 'cpu';
+  let { Lab } = cpu;
+  if (name === 'webgpu') {
+    try {
+      ({ Lab } = await bundle('webgpu'));
+    } catch (e) {
+      if (backend !== 'auto') throw e;
+      post({ type: 'note', text: `The WebGPU part of the lab did not load (${e.message}): the lab runs on the CPU.` });
+      name = 'cpu';
+    }
+  }
   const next = await Lab.create({ backend, measured });
   try {
     const old = keep ? lab : null;
@@ -129,6 +182,7 @@ async function create({ backend = 'auto', keep = true, measured } = {}) {
   const drawing = await setDrawingModel(next);
   lab?.free();
   lab = next;
+  labBundle = name;
   return { backend: lab.backend(), info: lab.info(), drawingModel: drawing };
 }
 
@@ -163,12 +217,12 @@ async function loadData({ base = 'data/' } = {}, onProgress) {
 /** The worker's own calls, and the Lab methods it wraps. */
 const WORKER_CALLS = { create, loadDefaultModel, loadData, loadDataset, forgetData: forgetCachedData };
 
-/** Runs one call: the worker's own, a static Lab method, or the current Lab's. */
-function run(method, args) {
+/** Runs one call: the worker's own, a static Lab method (of the bundle in use), or the current Lab's. */
+async function run(method, args) {
   const spec = METHODS[method];
   if (!spec) throw labError(`unknown call "${method}"`, 'unknown_method');
   if (Object.hasOwn(WORKER_CALLS, method)) return WORKER_CALLS[method](...args);
-  if (spec.static) return Lab[method](...args);
+  if (spec.static) return (await bundle(labBundle ?? 'cpu')).Lab[method](...args);
   const l = needLab();
   return l[method](...args);
 }
@@ -176,13 +230,7 @@ function run(method, args) {
 self.onmessage = async ({ data }) => {
   const { id, method, args = [] } = data ?? {};
   try {
-    try {
-      await (wasm ??= startWasm());
-    } catch (e) {
-      wasm = null; // the next call tries again
-      throw e.kind ? e : labError(`the wasm bundle (pkg/prunelab.js) could not start: ${e.message ?? e}. Build it with bash scripts/build-web.sh`, 'worker');
-    }
-    const live = args.map((a, i) => (isCallback(a) ? (value) => post({ id, type: 'progress', arg: i, value }) : a));
+    const live = args.map((a, i) => (isCallback(a) ? (value) => post({ id, type: 'progress', arg: i, value, gpuCalls: { ...gpuCalls } }) : a));
     const value = await run(method, live);
     // The model event first: when the caller's promise resolves, the page already shows the
     // model its call made (messages arrive in order).

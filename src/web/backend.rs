@@ -2,6 +2,7 @@
 //! times both on the visitor's machine when the GPU is a real one, since an integrated GPU
 //! can lose to a good CPU path; the page keeps the figures, so later visits start at once.
 
+#[cfg(feature = "wgpu")]
 use std::cell::RefCell;
 
 use burn::tensor::Device;
@@ -106,9 +107,24 @@ async fn measure(adapter: &str, gpu: &Device) -> Result<Speeds, LabError> {
     Ok(Speeds { adapter: adapter.to_string(), webgpu, cpu, cached: false })
 }
 
+#[cfg(feature = "wgpu")]
 thread_local! {
     /// burn's wgpu runtime initialises once per page; later Labs reuse its device.
     static WEBGPU: RefCell<Option<Device>> = const { RefCell::new(None) };
+}
+
+/// Whether `choice` needs the WebGPU bundle (built with burn-wgpu), given the browser's adapter
+/// and the figures of an earlier visit: the worker loads that bundle only then, so a visitor
+/// the CPU serves downloads a third of the bytes.
+pub fn wants_webgpu(choice: BackendChoice, adapter: &Result<Adapter, LabError>, known: Option<&Speeds>) -> bool {
+    match choice {
+        BackendChoice::Cpu => false,
+        BackendChoice::Webgpu => true,
+        BackendChoice::Auto => {
+            auto(adapter).is_none()
+                && adapter.as_ref().is_ok_and(|a| known.filter(|k| k.adapter == a.name).is_none_or(|k| faster(k).0 == Backend::Webgpu))
+        }
+    }
 }
 
 /// Asks the browser for a WebGPU adapter, without starting burn on it.
@@ -136,6 +152,7 @@ pub async fn adapter() -> Result<Adapter, LabError> {
 }
 
 /// Starts burn-wgpu on the browser's adapter (once per page; later Labs share the device).
+#[cfg(feature = "wgpu")]
 async fn webgpu() -> Result<Device, LabError> {
     if let Some(device) = WEBGPU.with(|w| w.borrow().clone()) {
         return Ok(device);
@@ -143,6 +160,12 @@ async fn webgpu() -> Result<Device, LabError> {
     let device = Device::wgpu_options().init_async().await.map_err(|e| LabError::NoWebGpu(format!("burn-wgpu could not start: {e}")))?;
     WEBGPU.with(|w| *w.borrow_mut() = Some(device.clone()));
     Ok(device)
+}
+
+/// The CPU bundle has no WebGPU: the worker loads the other one when [`wants_webgpu`] says so.
+#[cfg(not(feature = "wgpu"))]
+async fn webgpu() -> Result<Device, LabError> {
+    Err(LabError::NoWebGpu("this is the CPU bundle (pkg/), without WebGPU: WebGPU is in pkg-webgpu/".into()))
 }
 
 /// The device for `choice`, and what to tell the visitor about it. `known`: figures from an
@@ -161,12 +184,16 @@ pub async fn pick(choice: BackendChoice, known: Option<Speeds>) -> Result<(Devic
                 return Ok(cpu(reason, None));
             }
             let a = found?;
+            let known = known.filter(|k| k.adapter == a.name).map(|k| Speeds { cached: true, ..k });
+            if let Some(k) = known.as_ref().filter(|k| faster(k).0 == Backend::Cpu) {
+                return Ok(cpu(faster(k).1, Some(k.clone())));
+            }
             let gpu = match webgpu().await {
                 Ok(device) => device,
                 Err(e) => return Ok(cpu(format!("{e}; using the CPU backend (burn flex)"), None)),
             };
-            let speeds = match known.filter(|k| k.adapter == a.name) {
-                Some(k) => Speeds { cached: true, ..k },
+            let speeds = match known {
+                Some(k) => k,
                 None => measure(&a.name, &gpu).await?,
             };
             Ok(match faster(&speeds) {

@@ -22,7 +22,7 @@ use std::rc::Rc;
 use js_sys::{Float32Array, Promise};
 use wasm_bindgen::prelude::*;
 
-pub use backend::{Adapter, Backend, BackendChoice, BackendInfo, Speeds, adapter, auto, faster};
+pub use backend::{Adapter, Backend, BackendChoice, BackendInfo, Speeds, adapter, auto, faster, wants_webgpu};
 pub use js::LabError;
 use js::{Callback, promise, required, to_js, yield_now};
 use session::{Inner, WebObserver};
@@ -54,6 +54,20 @@ impl Lab {
     #[wasm_bindgen(unchecked_return_type = "Promise<Lab>")]
     pub fn create(#[wasm_bindgen(unchecked_param_type = "LabOptions | undefined")] options: JsValue) -> Promise {
         promise(async move { Ok(Lab::open(options).await?.into()) })
+    }
+
+    /// Whether the options need the WebGPU bundle (pkg-webgpu/): for `webgpu`, and for `auto`
+    /// when the adapter is a real GPU that an earlier visit did not find slower than the CPU.
+    #[wasm_bindgen(js_name = needsWebgpu, unchecked_return_type = "Promise<boolean>")]
+    pub fn needs_webgpu(#[wasm_bindgen(unchecked_param_type = "LabOptions | undefined")] options: JsValue) -> Promise {
+        promise(async move {
+            let opts: LabOptions = js::options(options)?;
+            let found = match opts.backend {
+                BackendChoice::Auto => backend::adapter().await,
+                _ => Err(LabError::NoWebGpu("not asked".into())),
+            };
+            Ok(backend::wants_webgpu(opts.backend, &found, opts.measured.as_ref()).into())
+        })
     }
 
     /// Which backend this lab runs on, and why.

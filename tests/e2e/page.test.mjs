@@ -289,7 +289,7 @@ try {
     return `at 95 %: dense ${pv.dense.slice(0, 10)}, pruned ${pv.pruned.slice(0, 10)} (${pv.millis.toFixed(0)} ms); first layer: ${border.toFixed(0)} weights left per border pixel, ${centre.toFixed(0)} per centre pixel`;
   });
 
-  await check('switching backend keeps the pruning, and reset still gives the dense model back', async () => {
+  await check('switching backend (to WebGPU in its own bundle, and back) keeps the pruning, and reset still gives the dense model back', async () => {
     await setWeightPruning(page, 'global', 90);
     await page.fill('#prune-ft', '0');
     await page.click('#prune-start');
@@ -300,14 +300,21 @@ try {
     assert(s.model.model.pruned?.method === 'weight' && s.model.model.pruned?.sparsity === 90, `not pruned 90 %: ${JSON.stringify(s.model.model.pruned)}`);
     assert(pruned < params * 0.2, `${pruned} of ${params} non-zero after pruning 90 %`);
 
-    // Choosing the backend again makes a new Lab on it, which must get the whole state.
-    const labs = s.labs;
-    await page.selectOption('#backend-select', 'cpu');
-    await until(page, (n) => window.pruneLab.state.labs > n && !window.pruneLab.state.busy, 2 * MIN, 'the new Lab', labs);
-    s = await state(page);
-    assert(await page.isHidden('#header-error'), `switching failed: ${await page.textContent('#header-error')}`);
-    assert(s.model.model.pruned?.sparsity === 90 && s.model.model.nonzero_params === pruned, `the new Lab lost the pruning: ${JSON.stringify(s.model.model)}`);
-    assert(s.model.data?.test === 10000, `the new Lab lost the dataset: ${JSON.stringify(s.model.data)}`);
+    // Choosing a backend makes a new Lab on it, which must get the whole state: on WebGPU in
+    // the other wasm bundle (pkg-webgpu/, SwiftShader here), then back on the CPU.
+    const bundles = [];
+    page.on('request', (r) => /pkg(-webgpu)?\/prunelab_bg\.wasm/.test(r.url()) && bundles.push(r.url().split('/').slice(-2).join('/')));
+    for (const [backend, name] of [['webgpu', 'WebGPU'], ['cpu', 'CPU']]) {
+      const labs = s.labs;
+      await page.selectOption('#backend-select', backend);
+      await until(page, (n) => window.pruneLab.state.labs > n && !window.pruneLab.state.busy, 3 * MIN, `the new Lab on ${backend}`, labs);
+      s = await state(page);
+      assert(await page.isHidden('#header-error'), `switching to ${backend} failed: ${await page.textContent('#header-error')}`);
+      assert((await page.textContent('#backend-name')) === name, `header says ${await page.textContent('#backend-name')} after choosing ${backend}`);
+      assert(s.model.model.pruned?.sparsity === 90 && s.model.model.nonzero_params === pruned, `the Lab on ${backend} lost the pruning: ${JSON.stringify(s.model.model)}`);
+      assert(s.model.data?.test === 10000, `the Lab on ${backend} lost the dataset: ${JSON.stringify(s.model.data)}`);
+    }
+    assert(bundles.join() === 'pkg-webgpu/prunelab_bg.wasm.gz', `bundles fetched by the switches: ${bundles.join() || 'none'}`);
 
     await page.click('#prune-reset');
     await until(page, () => !window.pruneLab.state.busy && !window.pruneLab.state.model?.model?.pruned, 60_000, 'the reset');
@@ -316,7 +323,7 @@ try {
     assert(m.params === 2_388_710 && m.nonzero_params === m.params, `after reset ${m.nonzero_params} of ${m.params} non-zero`);
     const line = await page.textContent('#model-line');
     assert(!line.includes('pruned') && line.includes('2,388,710 non-zero'), `model line: ${line}`);
-    return `${pruned} non-zero carried to Lab ${s.labs}; after reset: ${line}`;
+    return `${pruned} non-zero carried to WebGPU (${bundles[0]}) and back to the CPU, Lab ${s.labs}; after reset: ${line}`;
   });
 
   await check('bad calls reject with the Lab\'s error kinds', async () => {
