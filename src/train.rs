@@ -116,8 +116,11 @@ pub enum TrainError {
     EmptyDataset,
     #[error("invalid training setting: {0}")]
     BadConfig(String),
-    #[error("training diverged: the loss became {0} at epoch {1}, batch {2}; try a smaller learning rate")]
-    Diverged(f32, usize, usize),
+    #[error(
+        "training diverged at epoch {epoch}, batch {batch}: the loss reached {loss} (it starts near 2.3, and above {DIVERGED_LOSS} the weights have blown up); the learning rate {lr} is too high: try {}",
+        lr / 10.0
+    )]
+    Diverged { loss: f32, epoch: usize, batch: usize, lr: f64 },
     #[error("the device failed: {0}")]
     Device(String),
     #[error(transparent)]
@@ -245,6 +248,12 @@ pub fn cross_entropy(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
     log_softmax(logits, 1).gather(1, labels.reshape([n, 1])).mean().neg()
 }
 
+/// A batch loss above this stops training as diverged. Cross-entropy over 10 classes starts near
+/// ln 10 ≈ 2.3; at 100 the right class scores 100 below another, so the weights have blown up.
+/// A learning rate far too high gets here long before the loss is NaN (at lr 10 it stays finite
+/// near 1e11 and the model predicts one class), so non-finite alone would let it train on.
+pub const DIVERGED_LOSS: f32 = 100.0;
+
 /// Batches trained between two reads of their losses and hit counts. Reading after every batch
 /// would stop a GPU once per step; progress is reported in bursts instead, every batch still
 /// with its own loss.
@@ -273,8 +282,8 @@ struct Tally {
 
 impl Tally {
     /// Reads the unread batches' losses and hits in one transfer and returns their progress
-    /// reports, or the first batch whose loss is not finite.
-    async fn read(&mut self, unread: &mut Vec<Unread>, epoch: usize, epochs: usize, batches: usize) -> Result<Vec<BatchProgress>, TrainError> {
+    /// reports, or the first batch whose loss diverged (`lr`: the learning rate asked for).
+    async fn read(&mut self, unread: &mut Vec<Unread>, epoch: usize, epochs: usize, batches: usize, lr: f64) -> Result<Vec<BatchProgress>, TrainError> {
         let n = unread.len();
         let values = unread.iter().map(|u| u.loss.clone()).chain(unread.iter().map(|u| u.hits.clone())).collect();
         let values = read_f32(Tensor::cat(values, 0)).await?;
@@ -282,8 +291,8 @@ impl Tally {
         let mut out = Vec::with_capacity(n);
         for (i, u) in unread.drain(..).enumerate() {
             let (loss, hits) = (values[i], values[n + i]);
-            if !loss.is_finite() {
-                return Err(TrainError::Diverged(loss, epoch, u.batch));
+            if !loss.is_finite() || loss > DIVERGED_LOSS {
+                return Err(TrainError::Diverged { loss, epoch, batch: u.batch, lr });
             }
             self.seen += u.len;
             self.correct += hits as usize;
@@ -412,6 +421,9 @@ pub struct Trainer {
     epoch: usize,
     /// Weights forced to zero after every step (pruned weights stay pruned).
     pub mask: Option<DeviceMask>,
+    /// The model as of the last read of the losses, all of them fine: what a run that diverges
+    /// goes back to. A clone shares the tensors, so this costs no copy until the next step.
+    checkpoint: Option<Model>,
 }
 
 impl Trainer {
@@ -425,7 +437,7 @@ impl Trainer {
         let ad = device.clone().autodiff();
         let optim = AdamWConfig::new().with_weight_decay(config.weight_decay).with_epsilon(config.epsilon).init();
         let total_steps = config.epochs * train_len.div_ceil(config.batch_size);
-        Ok(Self { model: Some(model.to_device(&ad).train()), optim, config, device: ad, step: 0, total_steps, epoch: 0, mask: None })
+        Ok(Self { model: Some(model.to_device(&ad).train()), optim, config, device: ad, step: 0, total_steps, epoch: 0, mask: None, checkpoint: None })
     }
 
     /// A fresh model of `arch`, seeded by the config's seed.
@@ -457,6 +469,7 @@ impl Trainer {
         let batches = data.batches(cfg.batch_size, order.as_deref());
         let nb = batches.count_total();
         let start = Instant::now();
+        self.checkpoint = self.model.clone();
         let mut tally = Tally::default();
         let mut unread: Vec<Unread> = Vec::with_capacity(READ_EVERY);
         for (b, mut batch) in batches.enumerate() {
@@ -489,8 +502,15 @@ impl Trainer {
             self.step += 1;
             unread.push(Unread { batch: b + 1, len: n, lr, loss: loss.detach(), hits, at: start.elapsed().as_secs_f64() });
             if unread.len() == READ_EVERY || b + 1 == nb {
-                let progress = tally.read(&mut unread, self.epoch, cfg.epochs, nb).await?;
-                progress.iter().for_each(|p| obs.on_batch(p));
+                match tally.read(&mut unread, self.epoch, cfg.epochs, nb, cfg.lr).await {
+                    Ok(progress) => progress.iter().for_each(|p| obs.on_batch(p)),
+                    Err(e) => {
+                        // Back to the weights of the last read, before the batch that diverged.
+                        self.model = self.checkpoint.take();
+                        return Err(e);
+                    }
+                }
+                self.checkpoint = self.model.clone();
             }
             obs.pause().await;
         }

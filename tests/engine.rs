@@ -135,6 +135,28 @@ fn training_reads_the_device_once_per_sixteen_batches_and_reports_every_batch() 
     assert_eq!(report.epochs[0].accuracy, obs.batches[24].2);
 }
 
+/// A learning rate far too high blows the weights up: training stops at the first batch whose
+/// loss passes train::DIVERGED_LOSS, says which batch and what to change, and the trainer holds
+/// the weights from the last read before it (finite, and not those of the batch that blew up).
+#[test]
+fn a_diverging_run_stops_names_the_batch_and_keeps_the_weights_from_before_it() {
+    let d = data();
+    let device = Device::flex();
+    let mut cfg = Recipe::Default.config(ModelKind::Mlp, 1);
+    cfg.lr = 10.0;
+    let mut trainer = Trainer::fresh(&Arch::Mlp { hidden: vec![64] }, cfg, &device, 3000).unwrap();
+    let mut obs = Progress::default();
+    let err = block_on(trainer.run(&d.train.take(3000), None, &mut obs)).unwrap_err();
+    let train::TrainError::Diverged { loss, epoch, batch, lr } = err else { panic!("{err}") };
+    assert!(!(loss <= train::DIVERGED_LOSS) && epoch == 1 && lr == 10.0, "{err}");
+    // Every batch reported before it was below the bound; none at or after it.
+    assert!(obs.batches.iter().all(|b| b.0 < batch && b.1 <= train::DIVERGED_LOSS), "{:?} then batch {batch}", obs.batches);
+    let message = err.to_string();
+    assert!(message.contains(&format!("batch {batch}")) && message.contains("learning rate 10") && message.contains("try 1"), "{message}");
+    let weights = block_on(trainer.into_model().to_weights()).unwrap();
+    assert!(weights.layers.iter().all(|l| l.weight.values.iter().chain(&l.bias.values).all(|v| v.is_finite() && v.abs() < 1e6)), "the kept weights blew up too");
+}
+
 /// Cancels after three batches.
 struct CancelSoon(usize);
 impl Observer for CancelSoon {

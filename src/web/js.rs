@@ -87,7 +87,7 @@ fn train_kind(e: &TrainError) -> &'static str {
     match e {
         TrainError::EmptyDataset => "no_data",
         TrainError::BadConfig(_) => "bad_config",
-        TrainError::Diverged(..) => "diverged",
+        TrainError::Diverged { .. } => "diverged",
         TrainError::Device(_) => "device",
         TrainError::Model(m) => model_kind(m),
         TrainError::BadImage(_) => "bad_image",

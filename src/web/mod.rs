@@ -107,7 +107,8 @@ impl Lab {
     }
 
     /// Trains a fresh MLP or CNN on the loaded data and evaluates it on the test set. Calls
-    /// `onProgress` after every batch and epoch. A cancelled run keeps the previous model.
+    /// `onProgress` after every batch and epoch. A cancelled or diverged run keeps the previous
+    /// model.
     #[wasm_bindgen(unchecked_return_type = "Promise<TrainOutcome>")]
     pub fn train(
         &self,

@@ -433,6 +433,24 @@ try {
     return `${text} Cost: ${(c.nonzero_flops / 1e6).toFixed(2)} of ${(c.dense_flops / 1e6).toFixed(2)} MFLOP non-zero, ${c.speedup.toFixed(2)}× compacted`;
   });
 
+  await check('a learning rate of 10 diverges: the panel names the batch and the setting, and the model in use is kept', async () => {
+    const probe = () => page.evaluate(async () => Array.from((await window.pruneLab.client.classify(new Float32Array(784).fill(0.4))).probabilities));
+    const before = { model: JSON.stringify((await state(page)).model.model), probs: await probe() };
+    await page.fill('#train-lr', '10');
+    await page.uncheck('#train-augment');
+    await page.click('#train-start');
+    await until(page, () => !['idle', 'running'].includes(window.pruneLab.state.train.status), 3 * MIN, 'the diverging run');
+    const s = await state(page);
+    await page.fill('#train-lr', '');
+    assert(s.train.status === 'error' && s.train.errorKind === 'diverged', `status ${s.train.status}, kind ${s.train.errorKind}: ${s.train.error}`);
+    const shown = await page.textContent('#train-error');
+    assert(await page.isVisible('#train-error') && /batch \d+/.test(shown) && shown.includes('learning rate 10') && shown.includes('did not change'), `shown: ${shown}`);
+    assert(JSON.stringify(s.model.model) === before.model, 'the model in use changed');
+    const after = await probe();
+    assert(after.every((p, i) => p === before.probs[i]), `predictions changed: ${before.probs} → ${after}`);
+    return shown;
+  });
+
   await check('?embed=draw shows the drawing pad alone, and it classifies', async () => {
     const embed = await context.newPage();
     embed.on('pageerror', (e) => pageErrors.push(e.message));

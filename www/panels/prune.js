@@ -132,7 +132,9 @@ export function setupPrune(page) {
         $('prune-progress').value = ((p.epoch - 1) * p.batches + p.batch) / (p.epochs * p.batches);
         stats(`Fine-tuning: epoch ${p.epoch}/${p.epochs}, batch ${p.batch}/${p.batches}, loss ${p.loss.toFixed(3)}`);
       };
-      result = (await job('finetune', 'prune', () => client.fineTune(ft, {}, onProgress))) ?? result;
+      result = (await job('finetune', 'prune', () => client.fineTune(ft, {}, onProgress), {
+        describe: (e) => (e.kind === 'diverged' ? `Fine-tuning stopped: ${e.message}. The pruned model is kept as it was before fine-tuning.` : undefined),
+      })) ?? result;
     }
     if (!result) {
       state.prune.status = 'error';

@@ -55,7 +55,9 @@ export function setupTrain(page) {
         $('train-stats').textContent = `Epoch ${p.epoch}/${p.epochs}, batch ${p.batch}/${p.batches}: loss ${p.loss.toFixed(3)}, accuracy ${pct(p.accuracy)}, ${int(p.samples_per_sec)} samples/s, about ${seconds(eta)} left`;
       }
     };
-    const result = await job('train', 'train', () => client.train(o, onProgress));
+    const result = await job('train', 'train', () => client.train(o, onProgress), {
+      describe: (e) => (e.kind === 'diverged' ? `${e.message}. The model in use did not change.` : undefined),
+    });
     charts.train.flush();
     if (!result) {
       t.status = 'error';
