@@ -48,15 +48,16 @@ export const METHODS = {
   setDrawingModel: {},
   saveState: {},
   restoreState: { changesModel: true },
+  panicForTest: {}, // panics in the engine: tests of the crash recovery (LabClient)
 };
 
 /**
  * Error kinds raised outside the Lab (the Lab's own, such as 'busy', 'data' or 'bad_sparsity',
- * are listed in src/web.rs): the worker could not start or load the wasm bundle ('worker'), no
+ * are listed in src/web/js.rs): the worker could not start or load the wasm bundle ('worker'), no
  * Lab was created yet ('no_lab'), a method not in METHODS ('unknown_method'), a data file could
  * not be downloaded ('download', with `file`) or differs from data/manifest.json ('bad_download',
- * with `file`), WebAssembly trapped ('crashed'), the client was
- * terminated ('closed').
+ * with `file`), the worker stopped during the call and LabClient restarted it ('crashed'), the
+ * client was terminated ('closed').
  */
 export const KINDS = ['worker', 'no_lab', 'unknown_method', 'download', 'bad_download', 'crashed', 'closed'];
 
@@ -70,9 +71,6 @@ export function labError(message, kind = 'internal', file) {
 
 /** What crosses postMessage for an error: Errors lose their own fields when cloned. */
 export function errorToWire(e) {
-  if (e instanceof WebAssembly.RuntimeError) {
-    return { message: `the lab crashed inside WebAssembly (${e.message}); reload the page to start again`, kind: 'crashed' };
-  }
   if (e instanceof Error) return { message: e.message || String(e), kind: e.kind ?? 'internal', file: e.file };
   return { message: typeof e === 'string' ? e : String(e), kind: 'internal' };
 }

@@ -33,6 +33,7 @@ const state = {
   padReady: false, // the pad can classify (wasm and drawing model in): the first visit's milestone
   drawingModel: null, // the worker's report on models/drawings.plab (the pad's default)
   notes: [], // what the page told the visitor besides errors (note())
+  recoveries: [], // the worker's restarts: {reason, lost, backend} ('recovered' events)
   data: { status: 'idle', progress: {}, events: 0, info: null, error: null, errorKind: null, errorFile: null },
   train: { status: 'idle', curve: { loss: [], accuracy: [] }, result: null, cell: null, error: null, errorKind: null },
   prune: { status: 'idle', result: null, compact: null, cost: null, guesses: [], histogram: null, preview: null, firstLayer: null, error: null, errorKind: null },
@@ -127,6 +128,23 @@ function setBackend(b) {
   $('backend-name').textContent = b.backend === 'webgpu' ? 'WebGPU' : 'CPU';
   $('backend-reason').textContent = `(${b.reason}${b.adapter ? `; adapter: ${b.adapter}` : ''})`;
 }
+
+/** The worker died and LabClient restarted it: say what happened, what came back, what was lost. */
+function recovered(r) {
+  state.recoveries.push({ reason: r.reason, lost: r.lost, backend: r.backend?.backend ?? null });
+  if (r.info) setModel(r.info);
+  const select = $('backend-select');
+  if (r.backend && select.value !== 'auto') select.value = r.backend.backend; // a lost GPU: now the CPU
+  const on = r.backend ? ` on ${r.backend.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}` : '';
+  const model = r.info?.model ? 'with the model it had before' : 'without a model';
+  const lost = r.lost.length ? `What was running (${r.lost.map((m) => JOB_NAMES[m] ?? m).join(', ')}) was lost.` : 'Nothing was lost.';
+  note(`The lab stopped (${r.reason}) and restarted${on} ${model}. ${lost}`);
+  announce(`The lab restarted${on}. ${lost}`);
+  if (r.dataError) showError('data', `The data is not loaded: ${r.dataError}. Load it again.`);
+}
+
+/** What a Lab call was doing, for the visitor. */
+const JOB_NAMES = { train: 'training', fineTune: 'fine-tuning', sweep: 'a sweep', sensitivity: 'measuring sensitivity', pruneWeights: 'pruning', pruneNeurons: 'pruning', compact: 'compacting', cost: 'measuring the cost', classify: 'classifying', classifyDrawing: 'classifying', loadData: 'loading the data', importModel: 'loading a model', create: 'starting the lab', panicForTest: 'a test of crash recovery' };
 
 /** What every panel gets: the state, the client, and the shared helpers. */
 const page = { state, client, charts, announce, showError, clearError, job, note, guess: false, layout: null, panels: {} };
@@ -232,6 +250,7 @@ async function start() {
   $('backend-select').addEventListener('change', switchBackend);
   client.on('model', (m) => setModel(m.info));
   client.on('fatal', (m) => showError('header', m.error));
+  client.on('recovered', recovered);
   client.on('note', (m) => note(m.text));
 
   announce('Starting the lab…');

@@ -14,6 +14,13 @@
 //                      before the result of the call that changed it
 //                  {type: 'note', text}    unsolicited: something the visitor should know (a
 //                      misconfigured host)
+//                  {type: 'model', info, state}: `state` is saveState()'s bytes (null without a
+//                      model): the page keeps the last good model to restart with
+//                  {type: 'crashed', reason, backend?}   unsolicited: the worker cannot go on (the
+//                      wasm trapped: a panic, out of memory; or the GPU device was lost, then
+//                      backend 'cpu'); it answers nothing more, and LabClient starts a new one
+//   page → worker  {hold: name}   the worker holds the Web Lock `name` until it ends, and
+//                  answers {type: 'holding', lock: name}: how LabClient learns of its death
 // Every Lab method runs as a call of the same name (instance, or static on the class); the
 // worker-only calls are create, loadDefaultModel, loadData and forgetData (below), and loadDataset also keeps the files for
 // the next create. Calls run as they arrive, not queued: the Lab refuses a second long call
@@ -53,6 +60,61 @@ function countCalls(proto, method, counter) {
 }
 countCalls(self.GPUQueue?.prototype, 'submit', 'submits');
 countCalls(self.GPUBuffer?.prototype, 'mapAsync', 'maps');
+
+/**
+ * Why this worker had to give up (crash()), once: a trap leaves the wasm instance unusable, and
+ * a lost GPU device every WebGPU tensor on it.
+ */
+let crashed = null;
+let lastPanic = null; // the engine's last panic message (a trap itself only says "unreachable")
+self.labPanicked = (message) => {
+  lastPanic = message;
+};
+let gpuLost = null; // a lost device while the Lab was on the CPU bundle: WebGPU needs a new worker
+
+/** Tells the page that this worker cannot go on, and stops answering: LabClient starts a new one. */
+function crash(reason, { backend } = {}) {
+  if (crashed) return;
+  crashed = reason;
+  post({ type: 'crashed', reason, backend });
+  self.close();
+}
+
+const trapped = (e) => e instanceof WebAssembly.RuntimeError;
+const trapReason = (e) => (lastPanic ? `the engine panicked: ${lastPanic.replace(/^panicked at [^\n]*\n/, '')}` : `WebAssembly stopped with "${e.message}" (a bug, or out of memory)`);
+// A trap inside a running Promise (training, a sweep) throws out of the wasm task queue, not to
+// the call that started it.
+self.addEventListener('error', (e) => {
+  if (!trapped(e.error)) return;
+  e.preventDefault();
+  crash(trapReason(e.error));
+});
+self.addEventListener('unhandledrejection', (e) => {
+  if (!trapped(e.reason)) return;
+  e.preventDefault();
+  crash(trapReason(e.reason));
+});
+
+/**
+ * The GPU devices the WebGPU bundle asked for (burn-wgpu keeps one), watched for loss: a driver
+ * reset, a removed GPU, or device.destroy() in a test (self.prunelab.devices).
+ */
+const devices = new Set();
+self.prunelab = { devices };
+const requestDevice = self.GPUAdapter?.prototype.requestDevice;
+if (requestDevice) {
+  self.GPUAdapter.prototype.requestDevice = async function (...args) {
+    const device = await requestDevice.apply(this, args);
+    devices.add(device);
+    device.lost.then((info) => {
+      devices.delete(device);
+      const why = `the GPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''})`;
+      if (labBundle === 'webgpu') crash(why, { backend: 'cpu' });
+      else gpuLost = why;
+    });
+    return device;
+  };
+}
 
 function post(message) {
   const { value, transfer } = pack(message);
@@ -160,6 +222,10 @@ async function create({ backend = 'auto', keep = true, measured } = {}) {
   const cpu = await bundle('cpu');
   let name = (await cpu.Lab.needsWebgpu({ backend, measured })) ? 'webgpu' : 'cpu';
   let { Lab } = cpu;
+  if (name === 'webgpu' && gpuLost) {
+    if (backend !== 'auto') throw labError(`${gpuLost}: reload the page to use WebGPU again`, 'no_webgpu');
+    name = 'cpu';
+  }
   if (name === 'webgpu') {
     try {
       ({ Lab } = await bundle('webgpu'));
@@ -227,16 +293,25 @@ async function run(method, args) {
   return l[method](...args);
 }
 
+/** The model in use, and its bytes for a restart (one saveState: the weights are on the host). */
+function modelEvent() {
+  const info = lab.info();
+  return { type: 'model', info, state: info.model ? lab.saveState() : null };
+}
+
 self.onmessage = async ({ data }) => {
+  if (crashed) return;
+  if (data?.hold) return navigator.locks.request(data.hold, () => (post({ type: 'holding', lock: data.hold }), new Promise(() => {})));
   const { id, method, args = [] } = data ?? {};
   try {
     const live = args.map((a, i) => (isCallback(a) ? (value) => post({ id, type: 'progress', arg: i, value, gpuCalls: { ...gpuCalls } }) : a));
     const value = await run(method, live);
     // The model event first: when the caller's promise resolves, the page already shows the
     // model its call made (messages arrive in order).
-    if (METHODS[method].changesModel && lab) post({ type: 'model', info: lab.info() });
+    if (METHODS[method].changesModel && lab) post(modelEvent());
     post({ id, type: 'result', value: value ?? null });
   } catch (e) {
+    if (trapped(e)) return crash(trapReason(e)); // LabClient answers this call once it has restarted
     post({ id, type: 'error', error: errorToWire(e) });
   }
 };

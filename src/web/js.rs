@@ -171,3 +171,18 @@ pub async fn yield_now() {
     });
     let _ = JsFuture::from(p).await;
 }
+
+/// Installs the panic hook once: the message goes to the console (console_error_panic_hook) and
+/// to `globalThis.labPanicked(message)` when the host defined it, since the trap that follows a
+/// panic only says "unreachable". The worker uses it to say what broke before it restarts.
+pub fn report_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            console_error_panic_hook::hook(info);
+            if let Ok(f) = get(&js_sys::global(), "labPanicked").dyn_into::<Function>() {
+                let _ = f.call1(&JsValue::NULL, &JsValue::from_str(&info.to_string()));
+            }
+        }));
+    });
+}

@@ -24,7 +24,7 @@ use wasm_bindgen::prelude::*;
 
 pub use backend::{Adapter, Backend, BackendChoice, BackendInfo, Speeds, adapter, auto, faster, wants_webgpu};
 pub use js::LabError;
-use js::{Callback, promise, required, to_js, yield_now};
+use js::{Callback, promise, report_panics, required, to_js, yield_now};
 use session::{Inner, WebObserver};
 use types::*;
 
@@ -520,6 +520,13 @@ impl Lab {
     pub fn info(&self) -> JsResult {
         to_js(&self.inner.info())
     }
+
+    /// Panics, as a bug in the engine would: for the tests of the page's crash recovery. The
+    /// WebAssembly instance is unusable afterwards (the worker starts a new one).
+    #[wasm_bindgen(js_name = panicForTest)]
+    pub fn panic_for_test(&self) {
+        panic!("panicForTest was called: a deliberate panic, to test crash recovery");
+    }
 }
 
 impl Lab {
@@ -539,7 +546,7 @@ impl Lab {
 
     /// `Lab.create` for Rust callers (and the browser tests).
     pub async fn open(options: JsValue) -> Result<Lab, LabError> {
-        console_error_panic_hook::set_once();
+        report_panics();
         let opts: LabOptions = js::options(options)?;
         let (device, backend) = backend::pick(opts.backend, opts.measured).await?;
         Ok(Lab { inner: Rc::new(Inner::new(device, backend)) })

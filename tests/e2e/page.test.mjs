@@ -433,8 +433,8 @@ try {
     return `${text} Cost: ${(c.nonzero_flops / 1e6).toFixed(2)} of ${(c.dense_flops / 1e6).toFixed(2)} MFLOP non-zero, ${c.speedup.toFixed(2)}× compacted`;
   });
 
+  const probe = () => page.evaluate(async () => Array.from((await window.pruneLab.client.classify(new Float32Array(784).fill(0.4))).probabilities));
   await check('a learning rate of 10 diverges: the panel names the batch and the setting, and the model in use is kept', async () => {
-    const probe = () => page.evaluate(async () => Array.from((await window.pruneLab.client.classify(new Float32Array(784).fill(0.4))).probabilities));
     const before = { model: JSON.stringify((await state(page)).model.model), probs: await probe() };
     await page.fill('#train-lr', '10');
     await page.uncheck('#train-augment');
@@ -449,6 +449,72 @@ try {
     const after = await probe();
     assert(after.every((p, i) => p === before.probs[i]), `predictions changed: ${before.probs} → ${after}`);
     return shown;
+  });
+
+  // Crash recovery (LabClient): the page keeps the last good model, and a new worker gets it.
+  const labWorker = () => {
+    const workers = page.workers().filter((w) => w.url().endsWith('/worker.js'));
+    assert(workers.length === 1, `${workers.length} lab workers`);
+    return workers[0];
+  };
+  /** Waits for the page's `n`th restart; returns it, the state, and the page's predictions. */
+  const restarted = async (n) => {
+    await until(page, (k) => window.pruneLab.state.recoveries.length >= k && !window.pruneLab.state.busy, 2 * MIN, `restart ${n}`, n);
+    const s = await state(page);
+    return { r: s.recoveries[n - 1], s, probs: await probe() };
+  };
+
+  await check('a panic in the engine: the lab restarts with the same model and data, and says what was lost', async () => {
+    const before = { model: JSON.stringify((await state(page)).model.model), probs: await probe() };
+    const got = await page.evaluate(() => window.pruneLab.client.panicForTest().then(() => 'resolved', (e) => `${e.kind}: ${e.message}`));
+    assert(got.startsWith('crashed: ') && got.includes('panicForTest was called') && got.includes('model from before it'), `the call gave ${got}`);
+    const { r, s, probs } = await restarted(1);
+    assert(r.lost.join() === 'panicForTest', `lost: ${r.lost}`);
+    assert(JSON.stringify(s.model.model) === before.model, `the model changed: ${JSON.stringify(s.model.model)}`);
+    assert(s.model.data?.train > 0 && s.model.data?.test === 10000, `the dataset did not come back: ${JSON.stringify(s.model.data)}`);
+    assert(probs.every((p, i) => p === before.probs[i]), `predictions changed: ${before.probs} → ${probs}`);
+    const said = s.notes.at(-1);
+    assert(await page.isVisible('#page-notes') && said.includes('restarted') && said.includes('a test of crash recovery'), `the page said: ${said}`);
+    return said;
+  });
+
+  await check('a worker killed mid-training: the lab restarts with the model from before the run, and the panel says so', async () => {
+    const before = { model: JSON.stringify((await state(page)).model.model), probs: await probe() };
+    await page.fill('#train-epochs', '1');
+    await page.fill('#train-limit', '20000');
+    await page.click('#train-start');
+    await until(page, () => window.pruneLab.state.train.curve.loss.length >= 3, 2 * MIN, 'training to start');
+    assert((await state(page)).train.status === 'running', 'training ended before the kill');
+    await labWorker().evaluate(() => self.close()); // as the browser would stop it: no message, no error
+    const { r, s, probs } = await restarted(2);
+    assert(r.lost.join() === 'train' && /was stopped/.test(r.reason), `restart: ${JSON.stringify(r)}`);
+    assert(s.train.status === 'error' && s.train.errorKind === 'crashed', `training ${s.train.status} (${s.train.errorKind})`);
+    const shown = await page.textContent('#train-error');
+    assert(await page.isVisible('#train-error') && shown.includes('restarted'), `the panel says: ${shown}`);
+    assert(JSON.stringify(s.model.model) === before.model, 'the model is not the one from before training');
+    assert(probs.every((p, i) => p === before.probs[i]), `predictions changed: ${before.probs} → ${probs}`);
+    await page.fill('#train-limit', '1000');
+    return shown;
+  });
+
+  await check('a lost GPU device (device.destroy()) moves the lab to the CPU with the same predictions', async () => {
+    const labs = (await state(page)).labs;
+    await page.selectOption('#backend-select', 'webgpu');
+    await until(page, (n) => window.pruneLab.state.labs > n && !window.pruneLab.state.busy, 3 * MIN, 'the Lab on WebGPU', labs);
+    assert((await page.textContent('#backend-name')) === 'WebGPU', `header says ${await page.textContent('#backend-name')}`);
+    const before = { model: JSON.stringify((await state(page)).model.model), probs: await probe() };
+    const destroyed = await labWorker().evaluate(() => {
+      for (const d of self.prunelab.devices) d.destroy();
+      return self.prunelab.devices.size;
+    });
+    assert(destroyed >= 1, 'the worker holds no GPU device');
+    const { r, s, probs } = await restarted(3);
+    assert(r.backend === 'cpu' && r.reason.includes('GPU device was lost'), `restart: ${JSON.stringify(r)}`);
+    assert((await page.textContent('#backend-name')) === 'CPU', `header says ${await page.textContent('#backend-name')}`);
+    assert(JSON.stringify({ ...s.model.model }) === before.model, 'the model changed');
+    const drift = Math.max(...probs.map((p, i) => Math.abs(p - before.probs[i])));
+    assert(drift < 1e-4, `predictions moved by ${drift} from WebGPU to the CPU`);
+    return `${s.notes.at(-1)} (largest change of a probability: ${drift.toExponential(1)})`;
   });
 
   await check('?embed=draw shows the drawing pad alone, and it classifies', async () => {
