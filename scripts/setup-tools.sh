@@ -5,7 +5,8 @@
 #
 #   bash scripts/setup-tools.sh          # Rust wasm32 target + Fashion-MNIST data
 #   bash scripts/setup-tools.sh --web    # ... plus the browser toolchain: wasm-pack, wasm-bindgen-cli,
-#                                        #     wasm-opt, chromium, chromedriver, node and npm packages
+#                                        #     wasm-opt, chromium, chromedriver, node and npm packages,
+#                                        #     and the fuzzing tools (nightly, cargo-fuzz)
 #   bash scripts/setup-tools.sh --site   # ... what building the site needs: --web without the
 #                                        #     browser and its driver (build-site.sh, CI hosts)
 #
@@ -149,6 +150,24 @@ install_wasm_opt() {
   fi
 }
 
+# The fuzz targets' tools (fuzz/; the test run smokes each target for a few seconds): a nightly
+# toolchain (cargo fuzz needs it; the crate itself builds on stable) and cargo-fuzz.
+CARGO_FUZZ_VERSION=0.13.2
+install_fuzz_tools() {
+  if rustup toolchain list | grep -q '^nightly'; then
+    log "rust nightly already installed ($(rustc +nightly --version))"
+  else
+    log "rustup toolchain install nightly (minimal: for cargo fuzz only)"
+    rustup toolchain install nightly --profile minimal
+  fi
+  if [[ $(cargo fuzz --version 2>/dev/null) == "cargo-fuzz $CARGO_FUZZ_VERSION" ]]; then
+    log "cargo-fuzz $CARGO_FUZZ_VERSION already installed"
+  else
+    log "installing cargo-fuzz $CARGO_FUZZ_VERSION"
+    cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
+  fi
+}
+
 # npm ci, unless node_modules was installed from this very package-lock.json (npm ci always
 # deletes and re-installs node_modules: seconds that every `serve.sh` start would pay).
 install_npm_packages() {
@@ -193,6 +212,7 @@ if [[ $WEB -eq 1 ]]; then
   install_wasm_bindgen_cli
   install_wasm_opt
   install_npm_packages
+  [[ $BROWSER -eq 1 ]] && install_fuzz_tools
 fi
 bash "$ROOT/scripts/setup-data.sh"
 log "done"

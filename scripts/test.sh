@@ -6,7 +6,8 @@
 #  1. scripts/setup-tools.sh --web   (wasm32 target, wasm-pack, wasm-bindgen-cli, wasm-opt,
 #                                      chromium, chromedriver, npm packages; skipped when present)
 #  2. scripts/setup-data.sh          (real Fashion-MNIST into www/data/, verified)
-#  3. cargo test --release           (native: engine, pruning, CLI)
+#  3. cargo test --release           (native: engine, pruning, CLI, server, memory)
+#     fuzz_smoke                      (10 s of each fuzz target in fuzz/, cargo +nightly fuzz)
 #  4. scripts/build-web.sh           (the wasm bundle and vendored libraries into www/)
 #  5. cargo test --release --target wasm32-unknown-unknown --test web
 #                                    (tests/web.rs in headless Chromium: CPU and WebGPU)
@@ -113,10 +114,30 @@ HTML
   return "$rc"
 }
 
+# A few seconds of each fuzz target from its seeds (fuzz/seeds/), so that the targets keep
+# building and the seeds stay crash-free; README has the long runs. A build of its own (nightly,
+# instrumented) in $CARGO_TARGET_DIR-fuzz.
+fuzz_smoke() {
+  local target corpus log
+  for target in idx plab drawing; do
+    corpus=$(mktemp -d)
+    log=$(mktemp)
+    cp fuzz/seeds/"$target"/* "$corpus"/
+    if ! cargo +nightly fuzz run "$target" --target-dir "$CARGO_TARGET_DIR-fuzz" "$corpus" -- \
+        -max_total_time=10 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
+      tail -n 60 "$log"
+      return 1
+    fi
+    grep -E '^stat::number_of_executed_units' "$log" | sed "s/^stat::number_of_executed_units: */fuzz $target: no crash in /; s/$/ executions/"
+    rm -rf "$corpus" "$log"
+  done
+}
+
 echo "prunelab tests: repo $ROOT, CARGO_TARGET_DIR=$CARGO_TARGET_DIR"
 step bash scripts/setup-tools.sh --web
 step bash scripts/setup-data.sh
 step cargo test --release
+step fuzz_smoke
 step cargo build --release --bin prunelab
 step bash scripts/build-web.sh
 step wasm_tests

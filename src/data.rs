@@ -41,6 +41,11 @@ const MAGIC_LABELS: u32 = 0x0000_0801;
 /// Refuse headers that claim more than this, so a corrupt header cannot make us allocate wildly.
 const MAX_ITEMS: usize = 10_000_000;
 
+/// The most a gzip file may unpack to: Fashion-MNIST's largest file (47 MB) with room to spare,
+/// so that a gzip bomb (a megabyte of zeros unpacks to a gigabyte) is refused before it fills
+/// memory (in the browser, wasm memory never shrinks back).
+pub const MAX_UNZIPPED: u64 = 64 << 20;
+
 /// Why a data file could not be used. Every variant says which file (when known) and what was
 /// wrong, so a person can act on it.
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +72,8 @@ pub enum DataError {
     CountMismatch { images: usize, labels: usize },
     #[error("the dataset is empty")]
     Empty,
+    #[error("{file}: unpacks to more than {} MB, far more than a Fashion-MNIST file", MAX_UNZIPPED >> 20)]
+    Unzipped { file: String },
 }
 
 impl DataError {
@@ -81,7 +88,8 @@ impl DataError {
             | DataError::LengthMismatch { file, .. }
             | DataError::TooLarge { file, .. }
             | DataError::Overflow { file, .. }
-            | DataError::BadLabel { file, .. } => Some(file),
+            | DataError::BadLabel { file, .. }
+            | DataError::Unzipped { file } => Some(file),
             DataError::CountMismatch { .. } | DataError::Empty => None,
         }
     }
@@ -92,8 +100,12 @@ pub fn maybe_gunzip(file: &str, bytes: &[u8]) -> Result<Vec<u8>, DataError> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::with_capacity(bytes.len() * 4);
         GzDecoder::new(bytes)
+            .take(MAX_UNZIPPED + 1)
             .read_to_end(&mut out)
             .map_err(|e| DataError::Gzip { file: file.into(), message: e.to_string() })?;
+        if out.len() as u64 > MAX_UNZIPPED {
+            return Err(DataError::Unzipped { file: file.into() });
+        }
         Ok(out)
     } else {
         Ok(bytes.to_vec())
@@ -518,6 +530,20 @@ mod tests {
         raw[4..8].copy_from_slice(&10_000_000u32.to_be_bytes());
         let err = parse_images("x", &raw).unwrap_err();
         assert!(matches!(err, DataError::Truncated { expected: 7_840_000_016, .. }) || matches!(err, DataError::Overflow { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_gzip_bomb_is_refused_after_the_limit() {
+        use flate2::{Compression, write::GzEncoder};
+        use std::io::Write;
+        let mut gz = GzEncoder::new(Vec::new(), Compression::best());
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..(MAX_UNZIPPED >> 20) + 1 {
+            gz.write_all(&zeros).unwrap();
+        }
+        let bomb = gz.finish().unwrap();
+        assert!(bomb.len() < 1 << 20, "{} bytes", bomb.len());
+        assert!(matches!(maybe_gunzip("bomb.gz", &bomb), Err(DataError::Unzipped { .. })));
     }
 
     #[test]

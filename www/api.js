@@ -12,6 +12,7 @@ export const METHODS = {
   loadDefaultModel: { worker: true, changesModel: true }, // () → {ok, carried, error?}: models/default.plab
   loadData: { worker: true }, //     ({base?: 'data/'}, onProgress?) → DatasetInfo & {sources, cache}
   forgetData: { worker: true }, //   () → whether cached data files were deleted
+  memory: { worker: true }, //       () → {bundle, wasmBytes}: the wasm memory in use
   // Static:
   classNames: { static: true },
   drawingInput: { static: true },

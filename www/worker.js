@@ -22,7 +22,7 @@
 //   page → worker  {hold: name}   the worker holds the Web Lock `name` until it ends, and
 //                  answers {type: 'holding', lock: name}: how LabClient learns of its death
 // Every Lab method runs as a call of the same name (instance, or static on the class); the
-// worker-only calls are create, loadDefaultModel, loadData and forgetData (below), and loadDataset also keeps the files for
+// worker-only calls are create, loadDefaultModel, loadData, forgetData and memory (below), and loadDataset also keeps the files for
 // the next create. Calls run as they arrive, not queued: the Lab refuses a second long call
 // with a 'busy' error, and cancel and classify act at once.
 
@@ -39,6 +39,7 @@ const DEFAULT_MODEL = new URL('models/default.plab', import.meta.url);
 const DRAWING_MODEL = new URL('models/drawings.plab', import.meta.url);
 
 const modules = {}; // bundle name → the promise of its started JS module (bundle())
+const memories = {}; // bundle name → its WebAssembly.Memory (memory())
 let lab = null;
 let labBundle = null; // the bundle `lab` comes from
 let dataset = null; // the files of the last dataset that loaded, for a recreated Lab
@@ -166,7 +167,7 @@ function bundle(name) {
     } catch (e) {
       throw labError(`the wasm bundle (${dir}prunelab.js) could not start: ${e.message ?? e}. Build it with bash scripts/build-web.sh`, 'worker');
     }
-    await startWasm(glue.default, dir);
+    memories[name] = (await startWasm(glue.default, dir)).memory;
     return glue;
   })().catch((e) => {
     delete modules[name];
@@ -280,8 +281,16 @@ async function loadData({ base = 'data/' } = {}, onProgress) {
   return { ...loadDataset(files), sources, cache };
 }
 
+/**
+ * The wasm memory of the bundle in use, in bytes: what the page's memory check reads. It never
+ * shrinks, so it is the high-water mark: a leak makes it climb call after call.
+ */
+function memory() {
+  return { bundle: labBundle, wasmBytes: memories[labBundle]?.buffer.byteLength ?? null };
+}
+
 /** The worker's own calls, and the Lab methods it wraps. */
-const WORKER_CALLS = { create, loadDefaultModel, loadData, loadDataset, forgetData: forgetCachedData };
+const WORKER_CALLS = { create, loadDefaultModel, loadData, loadDataset, forgetData: forgetCachedData, memory };
 
 /** Runs one call: the worker's own, a static Lab method (of the bundle in use), or the current Lab's. */
 async function run(method, args) {

@@ -517,6 +517,106 @@ try {
     return `${s.notes.at(-1)} (largest change of a probability: ${drift.toExponential(1)})`;
   });
 
+  await check('memory stays flat: 20 sweeps, then 20 train-prune-reset cycles', async () => {
+    const m = await page.evaluate(async () => {
+      const c = window.pruneLab.client;
+      const read = async () => (await c.memory()).wasmBytes;
+      const sweeps = [];
+      for (let i = 0; i < 20; i++) {
+        await c.sweep({ methods: ['weight'], sparsities: [50] });
+        sweeps.push(await read());
+      }
+      const cycles = [];
+      for (let i = 0; i < 20; i++) {
+        await c.train({ model: 'mlp', epochs: 1, limit: 500, batchSize: 50, evaluate: false });
+        await c.pruneWeights(90);
+        await c.reset();
+        cycles.push(await read());
+      }
+      return { sweeps, cycles };
+    });
+    const mb = (b) => (b / 2 ** 20).toFixed(1);
+    const growth = (xs) => xs[19] / xs[0] - 1;
+    const said = `wasm memory after sweep 1: ${mb(m.sweeps[0])} MB, after 20: ${mb(m.sweeps[19])} MB; after cycle 1: ${mb(m.cycles[0])} MB, after 20: ${mb(m.cycles[19])} MB`;
+    console.log(`       ${said}`);
+    assert(growth(m.sweeps) <= 0.1 && growth(m.cycles) <= 0.1, `memory grew: ${said}`);
+    return said;
+  });
+
+  await check('hostile model and data files: a clear message at once, the lab usable, the model and data kept', async () => {
+    const before = { model: JSON.stringify((await state(page)).model.model), probs: await probe(), restarts: (await state(page)).recoveries.length };
+    // Variations on models/default.plab (f16): the header is JSON after 16 bytes.
+    const good = await readFile(new URL('../../www/models/default.plab', import.meta.url));
+    const headerLength = good.readUInt32LE(12);
+    const header = JSON.parse(good.subarray(16, 16 + headerLength).toString());
+    const withHeader = (h, body = good.subarray(16 + headerLength)) => {
+      const json = Buffer.from(typeof h === 'string' ? h : JSON.stringify(h));
+      const head = Buffer.alloc(16);
+      good.copy(head, 0, 0, 12);
+      head.writeUInt32LE(json.length, 12);
+      return Buffer.concat([head, json, body]);
+    };
+    const absurd = structuredClone(header);
+    absurd.layers[0].weight = [4_000_000_000, 784];
+    const nan = Buffer.from(good);
+    nan.writeUInt16LE(0x7e00, 16 + headerLength); // the first weight: an f16 NaN
+    const files = {
+      'empty.plab': Buffer.alloc(0),
+      'truncated.plab': good.subarray(0, good.length >> 1),
+      'absurd-shape.plab': withHeader(absurd),
+      'nested.plab': withHeader(JSON.stringify({ ...header, meta: 'META' }).replace('"META"', '['.repeat(5000) + ']'.repeat(5000))),
+      'enormous-json.plab': withHeader({ ...header, meta: { notes: 'x'.repeat(3 << 20) } }),
+      'nan.plab': nan,
+      'a-picture.plab': Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'),
+    };
+    const said = [];
+    let slowest = 0;
+    for (const [name, buffer] of Object.entries(files)) {
+      // Timed in the page, from the file input's change to the message.
+      const shownAfter = page.evaluate(() => {
+        window.pruneLab.state.train.error = null;
+        return new Promise((resolve) => {
+          const input = document.getElementById('model-import');
+          input.addEventListener('change', () => {
+            const t0 = performance.now();
+            const tick = () => (window.pruneLab.state.train.error && !window.pruneLab.state.busy ? resolve(performance.now() - t0) : setTimeout(tick, 2));
+            tick();
+          }, { once: true, capture: true });
+        });
+      });
+      await page.setInputFiles('#model-import', { name, mimeType: 'application/octet-stream', buffer });
+      const ms = await Promise.race([shownAfter, new Promise((r) => setTimeout(() => r(Infinity), 30_000))]);
+      assert(ms < 30_000, `no message for ${name} in 30 s`);
+      slowest = Math.max(slowest, ms);
+      const shown = await page.textContent('#train-error');
+      assert(await page.isVisible('#train-error') && shown.length > 20 && !/undefined|\[object|RuntimeError|unreachable/.test(shown), `${name}: ${shown}`);
+      said.push(`${name}: ${shown.slice(0, 70)}`);
+    }
+    // Data files given to the Lab directly: empty, an absurd header, a gzip bomb (300 MB of zeros).
+    const data = await page.evaluate(async () => {
+      const c = window.pruneLab.client;
+      const real = new Uint8Array(16).fill(0);
+      const idx = (magic, count) => { const b = new Uint8Array(16); const v = new DataView(b.buffer); v.setUint32(0, magic); v.setUint32(4, count); v.setUint32(8, 28); v.setUint32(12, 28); return b; };
+      const bomb = new Uint8Array(await new Response(new Blob([new Uint8Array(300 << 20)]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer());
+      const attempt = async (trainImages) => {
+        const t0 = performance.now();
+        const r = await c.loadDataset({ trainImages, trainLabels: real, testImages: real, testLabels: real }).then(() => 'loaded', (e) => `${e.kind}: ${e.message}`);
+        return { r, ms: performance.now() - t0 };
+      };
+      return { empty: await attempt(new Uint8Array(0)), absurd: await attempt(idx(0x803, 9_000_000)), bomb: await attempt(bomb), bombBytes: bomb.length, info: await c.info() };
+    });
+    for (const k of ['empty', 'absurd', 'bomb']) assert(data[k].r.startsWith('data: '), `${k}: ${data[k].r}`);
+    assert(data.bomb.r.includes('unpacks to more than'), `bomb: ${data.bomb.r}`);
+    assert(data.info.data?.test === 10000, `the dataset was lost: ${JSON.stringify(data.info.data)}`);
+    const s = await state(page);
+    assert(s.recoveries.length === before.restarts, `the worker restarted ${s.recoveries.length - before.restarts} times`);
+    assert(JSON.stringify(s.model.model) === before.model, 'the model changed');
+    const probs = await probe();
+    assert(probs.every((p, i) => p === before.probs[i]), 'predictions changed');
+    await page.evaluate(() => { document.getElementById('train-error').hidden = true; });
+    return `slowest model file ${slowest.toFixed(0)} ms; data: empty ${data.empty.ms.toFixed(0)} ms, absurd ${data.absurd.ms.toFixed(0)} ms, bomb (${(data.bombBytes / 1024).toFixed(0)} kB) ${data.bomb.ms.toFixed(0)} ms. ${said.join(' | ')}`;
+  });
+
   await check('?embed=draw shows the drawing pad alone, and it classifies', async () => {
     const embed = await context.newPage();
     embed.on('pageerror', (e) => pageErrors.push(e.message));

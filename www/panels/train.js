@@ -6,6 +6,9 @@ import { confusionCell, drawBars, drawConfusion } from '../charts.js';
 import { imageCanvas } from '../draw.js';
 import { $, el, int, mb, numberField, pct, seconds } from '../format.js';
 
+/** The largest file "Load a model file" reads: ten times the largest model the lab makes. */
+const MAX_MODEL_FILE = 100 * 1024 * 1024;
+
 export function setupTrain(page) {
   const { state, client, charts, job, announce, showError, clearError } = page;
   const t = state.train;
@@ -183,7 +186,11 @@ export function setupTrain(page) {
   async function importModel(event) {
     const file = event.target.files?.[0];
     if (!file) return;
-    const info = await job('loading a model', 'train', async () => client.importModel(new Uint8Array(await file.arrayBuffer())));
+    const info = await job('loading a model', 'train', async () => {
+      // Read nothing of a file no lab model comes near (the largest, the dense MLP in f32, is 9.6 MB).
+      if (file.size > MAX_MODEL_FILE) throw new Error(`${file.name} is ${mb(file.size)}: no model of the lab is that large, so it is not one. The model in use did not change.`);
+      return client.importModel(new Uint8Array(await file.arrayBuffer()));
+    });
     event.target.value = '';
     if (info) {
       page.panels.prune.resetView();
