@@ -16,9 +16,9 @@
 // Crash recovery: the client keeps what a new worker needs to carry on (the last create's
 // options, the last dataset call, and the last good model as saveState bytes, which the worker
 // sends after every call that changes it). When the worker dies (a wasm trap, a lost GPU device,
-// or silence: killed by the browser), it starts a new one, replays those, then rejects the calls
-// that were running with kind 'crashed' and emits 'recovered'. Calls made meanwhile wait.
-// A silent death is seen through a Web Lock the worker holds for its lifetime (lockName):
+// or ended by the browser), it starts a new one, replays those, then rejects the calls that
+// were running with kind 'crashed' and emits 'recovered'. Calls made meanwhile wait.
+// A silent death is seen through a Web Lock the worker holds for its lifetime (watch()):
 // the browser grants it to the client only once the worker is gone, so a worker busy for a
 // long stretch is never taken for dead. Without Web Locks (a page over plain http from another
 // machine) only traps and lost devices are seen.
