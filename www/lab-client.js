@@ -191,18 +191,18 @@ export class LabClient {
     const options = backend ? { backend } : create;
     const made = await this.send('create', [{ ...options, keep: false }]);
     if (backend) this.replay.create = { backend };
-    let info = made.info;
-    if (state) info = await this.send('restoreState', [state]); // a copy goes (pack), the bytes stay here
     let dataError = null;
     if (data) {
       try {
         await this.send(data.method, data.args);
-        info = await this.send('info', []);
       } catch (e) {
         dataError = `the dataset could not be loaded again (${e.message})`;
         this.replay.data = null;
       }
     }
+    // The model last, so that the LabInfo it answers with counts the dataset too. A copy of the
+    // bytes goes (pack); they stay here for the next restart.
+    const info = state ? await this.send('restoreState', [state]) : data && !dataError ? await this.send('info', []) : made.info;
     return { backend: made.backend, info, model: Boolean(state), dataError };
   }
 

@@ -84,17 +84,14 @@ function crash(reason, { backend } = {}) {
 const trapped = (e) => e instanceof WebAssembly.RuntimeError;
 const trapReason = (e) => (lastPanic ? `the engine panicked: ${lastPanic.replace(/^panicked at [^\n]*\n/, '')}` : `WebAssembly stopped with "${e.message}" (a bug, or out of memory)`);
 // A trap inside a running Promise (training, a sweep) throws out of the wasm task queue, not to
-// the call that started it.
-self.addEventListener('error', (e) => {
-  if (!trapped(e.error)) return;
-  e.preventDefault();
-  crash(trapReason(e.error));
-});
-self.addEventListener('unhandledrejection', (e) => {
-  if (!trapped(e.reason)) return;
-  e.preventDefault();
-  crash(trapReason(e.reason));
-});
+// the call that started it: as an uncaught error or an unhandled rejection.
+for (const [type, thrown] of [['error', (e) => e.error], ['unhandledrejection', (e) => e.reason]]) {
+  self.addEventListener(type, (e) => {
+    if (!trapped(thrown(e))) return;
+    e.preventDefault();
+    crash(trapReason(thrown(e)));
+  });
+}
 
 /**
  * The GPU devices the WebGPU bundle asked for (burn-wgpu keeps one), watched for loss: a driver

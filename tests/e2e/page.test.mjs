@@ -597,12 +597,12 @@ try {
     // Data files given to the Lab directly: empty, an absurd header, a gzip bomb (300 MB of zeros).
     const data = await page.evaluate(async () => {
       const c = window.pruneLab.client;
-      const real = new Uint8Array(16).fill(0);
+      const zeros = new Uint8Array(16); // the other three files (refused too; trainImages is read first)
       const idx = (magic, count) => { const b = new Uint8Array(16); const v = new DataView(b.buffer); v.setUint32(0, magic); v.setUint32(4, count); v.setUint32(8, 28); v.setUint32(12, 28); return b; };
       const bomb = new Uint8Array(await new Response(new Blob([new Uint8Array(300 << 20)]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer());
       const attempt = async (trainImages) => {
         const t0 = performance.now();
-        const r = await c.loadDataset({ trainImages, trainLabels: real, testImages: real, testLabels: real }).then(() => 'loaded', (e) => `${e.kind}: ${e.message}`);
+        const r = await c.loadDataset({ trainImages, trainLabels: zeros, testImages: zeros, testLabels: zeros }).then(() => 'loaded', (e) => `${e.kind}: ${e.message}`);
         return { r, ms: performance.now() - t0 };
       };
       return { empty: await attempt(new Uint8Array(0)), absurd: await attempt(idx(0x803, 9_000_000)), bomb: await attempt(bomb), bombBytes: bomb.length, info: await c.info() };
