@@ -116,7 +116,7 @@ HTML
 
 # A few seconds of each fuzz target from its seeds (fuzz/seeds/), so that the targets keep
 # building and the seeds stay crash-free; README has the long runs. A build of its own (nightly,
-# instrumented) in $CARGO_TARGET_DIR-fuzz.
+# instrumented, the crate without burn: fuzz/Cargo.toml) in $CARGO_TARGET_DIR-fuzz.
 fuzz_smoke() {
   local target corpus log
   for target in idx plab drawing; do

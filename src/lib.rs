@@ -4,16 +4,24 @@
 //! The engine (`data`, `model`, `train`, `prune`, `sweep`) is device-agnostic: burn 0.22 picks
 //! the backend at run time through [`burn::tensor::Device`]. The CLI (`src/bin/prunelab.rs`) and
 //! the browser face (`web`) are thin layers on it.
+//!
+//! Without the default `engine` feature only the parts that read untrusted bytes build (the
+//! IDX reader, the model files, drawings), without burn: that is what the fuzz targets link.
 
 pub mod augment;
-pub mod confidence;
 pub mod data;
 pub mod drawing;
 pub mod model;
+
+#[cfg(feature = "engine")]
+pub mod confidence;
+#[cfg(feature = "engine")]
 pub mod prune;
+#[cfg(feature = "engine")]
 pub mod sweep;
+#[cfg(feature = "engine")]
 pub mod train;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(feature = "engine", target_arch = "wasm32"))]
 pub mod web;
 
 /// Runs a future to completion on the current thread. The engine is async for the browser's

@@ -408,3 +408,28 @@ async fn the_lab_works_on_webgpu() {
     // SwiftShader emulates the GPU on the CPU: keep the training tiny.
     workflow("webgpu", 64).await;
 }
+
+/// Train-prune-reset cycles hold on to nothing: the engine's heap, and on WebGPU the buffers
+/// burn's allocator reports, come back after each cycle to where the first left them (the first
+/// may fill caches: compiled kernels, the allocator's pages).
+#[wasm_bindgen_test]
+async fn memory_stays_flat_over_cycles_on_webgpu() {
+    let lab = lab("webgpu").await;
+    lab.load_dataset(files()).unwrap();
+    let options = || obj(&[("model", "mlp".into()), ("epochs", 1.into()), ("limit", 64.into()), ("batchSize", 32.into()), ("evaluate", false.into())]);
+    let mut after = Vec::new();
+    for _ in 0..4 {
+        ok(lab.train(options(), JsValue::UNDEFINED)).await;
+        ok(lab.prune_weights(90.0, JsValue::UNDEFINED)).await;
+        lab.reset().unwrap();
+        let m = lab.memory_use().unwrap();
+        after.push([num(&m, "heap_bytes"), num(&m, "device.bytes_in_use"), num(&m, "device.bytes_reserved")]);
+    }
+    let mb = |i: usize| after.iter().map(|a| format!("{:.1}", a[i] / (1 << 20) as f64)).collect::<Vec<_>>().join(" ");
+    let said = format!("after each cycle (MB): heap {}; device in use {}; device reserved {}", mb(0), mb(1), mb(2));
+    console_log!("{said}");
+    let most = |i: usize| after[1..].iter().map(|a| a[i]).fold(0.0, f64::max);
+    assert!(most(0) <= after[0][0] + (1 << 20) as f64, "the heap grew: {said}");
+    assert!(most(1) <= after[0][1] + (1 << 20) as f64, "the device buffers in use grew: {said}");
+    assert!(most(2) <= after[0][2] * 1.1, "the device's reserved memory grew by more than 10 %: {said}");
+}

@@ -12,7 +12,7 @@ export const METHODS = {
   loadDefaultModel: { worker: true, changesModel: true }, // () → {ok, carried, error?}: models/default.plab
   loadData: { worker: true }, //     ({base?: 'data/'}, onProgress?) → DatasetInfo & {sources, cache}
   forgetData: { worker: true }, //   () → whether cached data files were deleted
-  memory: { worker: true }, //       () → {bundle, wasmBytes}: the wasm memory in use
+  memory: { worker: true }, //       () → {bundle, wasm_bytes} & MemoryUse: the wasm memory, and the engine's use
   // Static:
   classNames: { static: true },
   drawingInput: { static: true },
@@ -22,6 +22,7 @@ export const METHODS = {
   // Lab methods:
   backend: {},
   info: {},
+  memoryUse: {},
   loadDataset: {}, // the worker also keeps the files, for the next create({keep})
   train: { changesModel: true },
   cancel: {},

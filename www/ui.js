@@ -77,11 +77,12 @@ function setBusy(job) {
   document.body.dataset.busy = job ?? '';
   for (const b of document.querySelectorAll('.long')) b.disabled = Boolean(job);
   $('train-cancel').disabled = job !== 'train';
-  $('prune-cancel').disabled = !['sweep', 'finetune', 'sensitivity'].includes(job);
+  $('prune-cancel').disabled = !['sweep', 'fineTune', 'sensitivity'].includes(job);
   $('backend-select').disabled = Boolean(job);
 }
 
-const JOB_TEXT = { train: 'training', sweep: 'the sweep', finetune: 'fine-tuning', sensitivity: 'measuring sensitivity', cost: 'measuring the cost' };
+/** What a Lab call is doing, for the visitor: jobs (state.busy) are named by the call they make. */
+const JOB_NAMES = { train: 'training', fineTune: 'fine-tuning', sweep: 'a sweep', sensitivity: 'measuring sensitivity', pruneWeights: 'pruning', pruneNeurons: 'pruning', compact: 'compacting', cost: 'measuring the cost', classify: 'classifying', classifyDrawing: 'classifying', loadData: 'loading the data', importModel: 'loading a model', reset: 'resetting', create: 'starting the lab', panicForTest: 'a test of crash recovery' };
 
 /**
  * Runs a long call for a panel: busy while it runs, a failure shown in the panel (worded by
@@ -89,7 +90,7 @@ const JOB_TEXT = { train: 'training', sweep: 'the sweep', finetune: 'fine-tuning
  */
 async function job(name, panel, fn, { describe } = {}) {
   if (state.busy) {
-    showError(panel, `Wait for ${JOB_TEXT[state.busy] ?? state.busy} to finish (or cancel it) first.`);
+    showError(panel, `Wait for ${JOB_NAMES[state.busy] ?? state.busy} to finish (or cancel it) first.`);
     return undefined;
   }
   clearError(panel);
@@ -143,8 +144,6 @@ function recovered(r) {
   if (r.dataError) showError('data', `The data is not loaded: ${r.dataError}. Load it again.`);
 }
 
-/** What a Lab call was doing, for the visitor. */
-const JOB_NAMES = { train: 'training', fineTune: 'fine-tuning', sweep: 'a sweep', sensitivity: 'measuring sensitivity', pruneWeights: 'pruning', pruneNeurons: 'pruning', compact: 'compacting', cost: 'measuring the cost', classify: 'classifying', classifyDrawing: 'classifying', loadData: 'loading the data', importModel: 'loading a model', create: 'starting the lab', panicForTest: 'a test of crash recovery' };
 
 /** What every panel gets: the state, the client, and the shared helpers. */
 const page = { state, client, charts, announce, showError, clearError, job, note, guess: false, layout: null, panels: {} };
@@ -190,7 +189,7 @@ async function createLab(backend) {
 
 async function switchBackend() {
   const want = $('backend-select').value;
-  const r = await job('switching backend', 'header', () => createLab(want));
+  const r = await job('create', 'header', () => createLab(want));
   if (r) announce(`Now on ${r.backend.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}; the model and the data came along.`);
   else $('backend-select').value = state.backend?.backend ?? 'auto';
 }

@@ -279,11 +279,13 @@ async function loadData({ base = 'data/' } = {}, onProgress) {
 }
 
 /**
- * The wasm memory of the bundle in use, in bytes: what the page's memory check reads. It never
- * shrinks, so it is the high-water mark: a leak makes it climb call after call.
+ * The wasm memory of the bundle in use, with what its engine holds (Lab.memoryUse): what the
+ * page's memory check reads. The memory never shrinks (a high-water mark, stepped up by a
+ * fragmented heap); the engine's heap and device buffers are what a leak makes climb.
  */
 function memory() {
-  return { bundle: labBundle, wasmBytes: memories[labBundle]?.buffer.byteLength ?? null };
+  if (!lab) return { bundle: null, wasm_bytes: null, heap_bytes: null, device: null };
+  return { bundle: labBundle, wasm_bytes: memories[labBundle].buffer.byteLength, ...lab.memoryUse() };
 }
 
 /** The worker's own calls, and the Lab methods it wraps. */

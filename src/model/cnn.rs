@@ -8,14 +8,8 @@ use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
+use super::{KERNEL, POOLED_SIDE};
 use crate::data::{IMAGE_SIDE, NUM_CLASSES};
-
-/// Filters of the two conv layers and units of the hidden dense layer, as in the report.
-pub const REPORT_CONV: [usize; 2] = [64, 32];
-pub const REPORT_DENSE: usize = 256;
-/// Two 2×2 poolings take 28×28 to 7×7.
-pub const POOLED_SIDE: usize = IMAGE_SIDE / 4;
-pub const KERNEL: usize = 2;
 
 #[derive(Module, Debug)]
 pub struct Cnn {

@@ -1,10 +1,7 @@
 //! Masks: which parameters are removed, kept beside the model so that training cannot bring
 //! them back. Pruning makes them; the trainer and the model files only carry them.
 
-use burn::module::Param;
-use burn::tensor::{Device, Tensor, TensorData};
-
-use super::{Model, ModelError, ParamMap, Weights};
+use super::{ModelError, Weights};
 
 /// Per layer, `true` for every kernel and bias entry that survives.
 #[derive(Clone, Debug, PartialEq)]
@@ -66,40 +63,55 @@ impl Mask {
     pub fn removed(&self) -> usize {
         self.layers.iter().map(|l| l.weight.iter().chain(&l.bias).filter(|k| !**k).count()).sum()
     }
+}
 
-    /// The mask as 0/1 tensors on `device`, to multiply parameters by after each optimizer step.
-    pub fn to_device(&self, device: &Device) -> DeviceMask {
-        let t = |keep: &[bool]| {
-            Tensor::<1>::from_data(TensorData::new(keep.iter().map(|&k| k as u8 as f32).collect::<Vec<f32>>(), [keep.len()]), device)
-        };
-        DeviceMask { layers: self.layers.iter().map(|l| (t(&l.weight), t(&l.bias))).collect() }
+#[cfg(feature = "engine")]
+pub use device::DeviceMask;
+
+/// The mask on a device, for training.
+#[cfg(feature = "engine")]
+mod device {
+    use burn::module::Param;
+    use burn::tensor::{Device, Tensor, TensorData};
+
+    use super::Mask;
+    use crate::model::{Model, ParamMap};
+
+    impl Mask {
+        /// The mask as 0/1 tensors on `device`, to multiply parameters by after each optimizer step.
+        pub fn to_device(&self, device: &Device) -> DeviceMask {
+            let t = |keep: &[bool]| {
+                Tensor::<1>::from_data(TensorData::new(keep.iter().map(|&k| k as u8 as f32).collect::<Vec<f32>>(), [keep.len()]), device)
+            };
+            DeviceMask { layers: self.layers.iter().map(|l| (t(&l.weight), t(&l.bias))).collect() }
+        }
     }
-}
 
-/// A [`Mask`] resident on a device.
-#[derive(Clone, Debug)]
-pub struct DeviceMask {
-    layers: Vec<(Tensor<1>, Tensor<1>)>,
-}
-
-impl DeviceMask {
-    /// Multiplies every parameter by its mask, keeping parameter ids (so optimizer state
-    /// survives) and gradient tracking.
-    pub fn apply(&self, model: Model) -> Model {
-        model.map_params(&mut Apply(self))
+    /// A [`Mask`] resident on a device.
+    #[derive(Clone, Debug)]
+    pub struct DeviceMask {
+        layers: Vec<(Tensor<1>, Tensor<1>)>,
     }
-}
 
-struct Apply<'a>(&'a DeviceMask);
+    impl DeviceMask {
+        /// Multiplies every parameter by its mask, keeping parameter ids (so optimizer state
+        /// survives) and gradient tracking.
+        pub fn apply(&self, model: Model) -> Model {
+            model.map_params(&mut Apply(self))
+        }
+    }
 
-impl ParamMap for Apply<'_> {
-    fn map<const D: usize>(&mut self, layer: usize, bias: bool, p: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        let (w, b) = &self.0.layers[layer];
-        let m = if bias { b } else { w }.clone();
-        p.map(|t| {
-            let tracked = t.device().is_autodiff();
-            let masked = (t.clone() * m.reshape(t.dims())).detach();
-            if tracked { masked.require_grad() } else { masked }
-        })
+    struct Apply<'a>(&'a DeviceMask);
+
+    impl ParamMap for Apply<'_> {
+        fn map<const D: usize>(&mut self, layer: usize, bias: bool, p: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            let (w, b) = &self.0.layers[layer];
+            let m = if bias { b } else { w }.clone();
+            p.map(|t| {
+                let tracked = t.device().is_autodiff();
+                let masked = (t.clone() * m.reshape(t.dims())).detach();
+                if tracked { masked.require_grad() } else { masked }
+            })
+        }
     }
 }

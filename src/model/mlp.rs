@@ -5,10 +5,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
-use crate::data::{IMAGE_PIXELS, NUM_CLASSES};
-
-/// The report's hidden sizes.
-pub const REPORT_HIDDEN: [usize; 4] = [1000, 1000, 500, 200];
+use super::layer_sizes;
 
 #[derive(Module, Debug)]
 pub struct Mlp {
@@ -32,9 +29,4 @@ impl Mlp {
             if i < last { relu(y) } else { y }
         })
     }
-}
-
-/// `[784, hidden…, 10]`.
-pub fn layer_sizes(hidden: &[usize]) -> Vec<usize> {
-    std::iter::once(IMAGE_PIXELS).chain(hidden.iter().copied()).chain(std::iter::once(NUM_CLASSES)).collect()
 }

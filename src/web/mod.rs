@@ -41,6 +41,10 @@ use crate::train::{self, Recipe, TrainError};
 /// What the synchronous calls return; the error becomes a thrown JS `Error`.
 type JsResult = Result<JsValue, LabError>;
 
+/// The allocator, counting what it hands out (`Lab.memoryUse`).
+#[global_allocator]
+static HEAP: cap::Cap<std::alloc::System> = cap::Cap::new(std::alloc::System, usize::MAX);
+
 /// The lab: a dataset, a trained model, its current pruning, on one device.
 #[wasm_bindgen]
 pub struct Lab {
@@ -519,6 +523,19 @@ impl Lab {
     #[wasm_bindgen(unchecked_return_type = "LabInfo")]
     pub fn info(&self) -> JsResult {
         to_js(&self.inner.info())
+    }
+
+    /// What the engine holds now: its heap in the wasm memory, and on WebGPU the buffers burn's
+    /// allocator reports. The wasm memory itself only grows (and steps up when the heap is
+    /// fragmented), so a leak shows here rather than there.
+    #[wasm_bindgen(js_name = memoryUse, unchecked_return_type = "MemoryUse")]
+    pub fn memory_use(&self) -> JsResult {
+        let device = self.inner.device.memory_pool_usage().map(|u| DeviceMemory {
+            allocations: u.number_allocs,
+            bytes_in_use: u.bytes_in_use,
+            bytes_reserved: u.bytes_reserved,
+        });
+        to_js(&MemoryUse { heap_bytes: HEAP.allocated(), device })
     }
 
     /// Panics, as a bug in the engine would: for the tests of the page's crash recovery. The

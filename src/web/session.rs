@@ -60,6 +60,9 @@ pub struct BusyGuard<'a>(&'a Inner);
 impl Drop for BusyGuard<'_> {
     fn drop(&mut self) {
         self.0.busy.set(None);
+        // Between jobs, give back the device pages the job's buffers left free: burn's pools
+        // keep them for reuse, and on WebGPU their reserve crept up job after job (tests/web.rs).
+        self.0.device.memory_cleanup();
     }
 }
 

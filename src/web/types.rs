@@ -153,6 +153,24 @@ pub struct SweepOptions {
     pub variant: Option<Variant>,
 }
 
+/// What the engine holds in memory (`Lab.memoryUse`): what a leak would make climb.
+#[derive(Serialize, Tsify)]
+pub struct MemoryUse {
+    /// Bytes the engine holds on its heap, in the wasm memory.
+    pub heap_bytes: usize,
+    /// The device allocator as burn reports it (WebGPU); none on the CPU backend.
+    pub device: Option<DeviceMemory>,
+}
+
+#[derive(Serialize, Tsify)]
+pub struct DeviceMemory {
+    /// Live buffers (slices of the allocator's pages).
+    pub allocations: u64,
+    pub bytes_in_use: u64,
+    /// In use, plus the pages kept for reuse.
+    pub bytes_reserved: u64,
+}
+
 #[derive(Serialize, Tsify)]
 pub struct DatasetInfo {
     pub train: usize,

@@ -46,7 +46,7 @@ export function setupData(page) {
     announce('Downloading Fashion-MNIST…');
     // data/ beside the page (not the worker): a built site keeps its scripts in a folder of their own.
     const base = new URL('data/', location.href).href;
-    const info = await job('loading data', 'data', () => client.loadData({ base }, onProgress), { describe: explainDataError });
+    const info = await job('loadData', 'data', () => client.loadData({ base }, onProgress), { describe: explainDataError });
     if (!info) {
       state.data.status = 'error';
       $('data-summary').textContent = 'No dataset: training, pruning and test images need it. The drawing pad still works with the model in use.';

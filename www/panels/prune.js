@@ -123,7 +123,7 @@ export function setupPrune(page) {
     stats(`Pruning ${k} % of the ${m === 'weight' ? 'weights' : 'neurons'}…`);
     announce($('prune-stats').textContent);
     const call = m === 'weight' ? () => client.pruneWeights(k, { scope, connected: $('prune-connected').checked }) : () => client.pruneNeurons(k, { variant: $('prune-variant').value });
-    let result = await job('pruning', 'prune', call);
+    let result = await job(m === 'weight' ? 'pruneWeights' : 'pruneNeurons', 'prune', call);
     if (result && ft > 0) {
       showResult(result);
       stats(`Fine-tuning for ${ft} epoch(s)…`);
@@ -132,7 +132,7 @@ export function setupPrune(page) {
         $('prune-progress').value = ((p.epoch - 1) * p.batches + p.batch) / (p.epochs * p.batches);
         stats(`Fine-tuning: epoch ${p.epoch}/${p.epochs}, batch ${p.batch}/${p.batches}, loss ${p.loss.toFixed(3)}`);
       };
-      result = (await job('finetune', 'prune', () => client.fineTune(ft, {}, onProgress), {
+      result = (await job('fineTune', 'prune', () => client.fineTune(ft, {}, onProgress), {
         describe: (e) => (e.kind === 'diverged' ? `Fine-tuning stopped: ${e.message}. The pruned model is kept as it was before fine-tuning.` : undefined),
       })) ?? result;
     }
@@ -149,7 +149,7 @@ export function setupPrune(page) {
     reveal(k, g, result.accuracy);
     if (m === 'neuron') {
       stats(`${text} Compacting…`);
-      const c = await job('compacting', 'prune', () => client.compact());
+      const c = await job('compact', 'prune', () => client.compact());
       if (c) {
         state.prune.compact = c;
         showCompact(c);
@@ -274,7 +274,7 @@ export function setupPrune(page) {
   }
 
   async function resetModel() {
-    const info = await job('resetting', 'prune', () => client.reset());
+    const info = await job('reset', 'prune', () => client.reset());
     if (info) {
       resetView();
       stats('Back to the dense model.');

@@ -186,7 +186,7 @@ export function setupTrain(page) {
   async function importModel(event) {
     const file = event.target.files?.[0];
     if (!file) return;
-    const info = await job('loading a model', 'train', async () => {
+    const info = await job('importModel', 'train', async () => {
       // Read nothing of a file no lab model comes near (the largest, the dense MLP in f32, is 9.6 MB).
       if (file.size > MAX_MODEL_FILE) throw new Error(`${file.name} is ${mb(file.size)}: no model of the lab is that large, so it is not one. The model in use did not change.`);
       return client.importModel(new Uint8Array(await file.arrayBuffer()));
