@@ -433,3 +433,22 @@ async fn memory_stays_flat_over_cycles_on_webgpu() {
     assert!(most(1) <= after[0][1] + (1 << 20) as f64, "the device buffers in use grew: {said}");
     assert!(most(2) <= after[0][2] * 1.1, "the device's reserved memory grew by more than 10 %: {said}");
 }
+
+/// Pruning with reconstruction through the Lab: the counts of a plain pruning, the calibration
+/// recorded, and a clear error where it cannot apply.
+#[wasm_bindgen_test]
+async fn pruning_with_reconstruction() {
+    let lab = lab("cpu").await;
+    lab.load_dataset(files()).unwrap();
+    let options = obj(&[("model", "mlp".into()), ("epochs", 1.into()), ("limit", 128.into()), ("batchSize", 32.into()), ("evaluate", false.into())]);
+    ok(lab.train(options, JsValue::UNDEFINED)).await;
+    let plain = ok(lab.prune_weights(90.0, JsValue::UNDEFINED)).await;
+    let rebuilt = ok(lab.prune_weights(90.0, obj(&[("reconstruct", 64.into())]))).await;
+    assert_eq!(num(&rebuilt, "removed"), num(&plain, "removed"));
+    assert_eq!(num(&rebuilt, "calibration_images"), 64.0);
+    assert!(field(&plain, "calibration_images").is_null() || field(&plain, "calibration_images").is_undefined());
+    let units = ok(lab.prune_neurons(50.0, obj(&[("reconstruct", 64.into())]))).await;
+    assert_eq!(num(&units, "removed"), num(&ok(lab.prune_neurons(50.0, JsValue::UNDEFINED)).await, "removed"));
+    let (kind, m) = err(lab.prune_neurons(50.0, obj(&[("reconstruct", 64.into()), ("variant", "report".into())]))).await;
+    assert!(kind == "reconstruct" && m.contains("full variant"), "{kind}: {m}");
+}

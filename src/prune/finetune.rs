@@ -139,6 +139,7 @@ pub async fn gradual<O: Observer>(
         mask: pruner.mask,
         finetune_epochs: epochs,
         gradual: Some(Gradual { steps: schedule.steps, initial_sparsity: schedule.initial }),
+        calibration_images: None,
         prune_ms: 0.0,
         finetune_ms: start.elapsed().as_secs_f64() * 1e3,
     }))

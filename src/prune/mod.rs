@@ -9,6 +9,7 @@ pub mod first_layer;
 pub mod histogram;
 pub mod neuron;
 pub mod preview;
+pub mod reconstruct;
 pub mod sensitivity;
 pub mod weight;
 
@@ -149,6 +150,8 @@ pub struct Pruning {
     pub mask: Mask,
     pub finetune_epochs: usize,
     pub gradual: Option<Gradual>,
+    /// Set when the pruning was reconstructed (see [`reconstruct`]) on this many images.
+    pub calibration_images: Option<usize>,
     pub prune_ms: f64,
     pub finetune_ms: f64,
 }
@@ -159,7 +162,7 @@ pub fn prune(weights: &Weights, spec: PruneSpec, curves: Option<&Sensitivity>) -
     let mask = prune_mask(weights, spec, curves)?;
     let mut pruned = weights.clone();
     mask.apply(&mut pruned).expect("a mask made from these weights fits them");
-    Ok(Pruning { spec, weights: pruned, mask, finetune_epochs: 0, gradual: None, prune_ms: start.elapsed().as_secs_f64() * 1e3, finetune_ms: 0.0 })
+    Ok(Pruning { spec, weights: pruned, mask, finetune_epochs: 0, gradual: None, calibration_images: None, prune_ms: start.elapsed().as_secs_f64() * 1e3, finetune_ms: 0.0 })
 }
 
 /// Gradual pruning's schedule, as reported: Zhu & Gupta's cubic schedule in `steps` equal
@@ -180,6 +183,9 @@ pub struct PruneReport {
     pub finetune_epochs: usize,
     /// Set when pruning happened step by step during those epochs.
     pub gradual: Option<Gradual>,
+    /// Set when the weights kept were solved for on this many training images (one-shot
+    /// pruning with reconstruction).
+    pub calibration_images: Option<usize>,
     /// On the test set, when one was given.
     pub accuracy: Option<f32>,
     pub loss: Option<f32>,
@@ -187,7 +193,7 @@ pub struct PruneReport {
     pub nonzero_params: usize,
     /// Parameters the mask removes (weights, plus biases of removed units).
     pub removed: usize,
-    /// Choosing and applying the mask.
+    /// Choosing and applying the mask (and reconstructing).
     pub prune_ms: f64,
     /// Training after (or, gradually, while) pruning.
     pub finetune_ms: f64,
@@ -199,7 +205,7 @@ pub struct PruneReport {
 impl PruneReport {
     /// Describes `weights` pruned by `mask`, evaluating them on `test` when given.
     pub async fn new(pruning: &Pruning, test: Option<&Dataset>, device: &Device) -> Result<Self, TrainError> {
-        let Pruning { spec, finetune_epochs, gradual, ref weights, ref mask, prune_ms, finetune_ms } = *pruning;
+        let Pruning { spec, finetune_epochs, gradual, calibration_images, ref weights, ref mask, prune_ms, finetune_ms } = *pruning;
         let t = web_time::Instant::now();
         let eval = match test {
             Some(test) => Some(evaluate_pruned(weights, test, device).await?),
@@ -209,6 +215,7 @@ impl PruneReport {
             spec,
             finetune_epochs,
             gradual,
+            calibration_images,
             accuracy: eval.as_ref().map(|e| e.accuracy),
             loss: eval.as_ref().map(|e| e.loss),
             total_params: weights.num_params(),
@@ -285,6 +292,8 @@ pub enum PruneError {
     NoSensitivity,
     #[error("these sensitivity curves do not fit the model: {0}")]
     SensitivityMismatch(String),
+    #[error("pruning with reconstruction failed: {0}")]
+    Reconstruct(String),
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

@@ -10,6 +10,7 @@ use web_time::Instant;
 use crate::data::Dataset;
 use crate::model::Weights;
 use crate::prune::finetune::{TuneError, finetune, finetune_config};
+use crate::prune::reconstruct::reconstruct;
 use crate::prune::{Method, PruneSpec, Scope, Sensitivity, Sparsity, Variant, evaluate_pruned, pearson, prune};
 use crate::train::Observer;
 
@@ -32,6 +33,10 @@ pub struct SweepConfig {
     /// Epochs of fine-tuning after pruning at each point (0: one-shot, as the report did).
     #[serde(default)]
     pub finetune_epochs: usize,
+    /// Every point is reconstructed on this many training images (see
+    /// [`crate::prune::reconstruct`]); none: one-shot by magnitude, as the report did.
+    #[serde(default)]
+    pub reconstruct: Option<usize>,
 }
 
 impl Default for SweepConfig {
@@ -43,6 +48,7 @@ impl Default for SweepConfig {
             variant: Variant::Full,
             connected: false,
             finetune_epochs: 0,
+            reconstruct: None,
         }
     }
 }
@@ -72,6 +78,8 @@ pub struct SweepPoint {
     pub loss: f32,
     pub nonzero_params: usize,
     pub total_params: usize,
+    /// Set when the point was reconstructed on this many images.
+    pub calibration_images: Option<usize>,
     pub prune_ms: f64,
     pub finetune_ms: f64,
     pub eval_ms: f64,
@@ -126,6 +134,10 @@ pub async fn sweep<O: Observer>(
             }
             let spec = PruneSpec { method, sparsity, scope: scope.unwrap_or_default(), connected: config.connected, variant: config.variant };
             let mut pruned = prune(trained, spec, curves)?;
+            if let Some(images) = config.reconstruct {
+                let train = train.ok_or(crate::train::TrainError::EmptyDataset)?;
+                pruned = reconstruct(trained, &pruned, train, images)?;
+            }
             if config.finetune_epochs > 0 && sparsity.percent() > 0.0 {
                 let train = train.ok_or(crate::train::TrainError::EmptyDataset)?;
                 let cfg = finetune_config(trained.arch.kind(), config.finetune_epochs, sparsity);
@@ -147,6 +159,7 @@ pub async fn sweep<O: Observer>(
                 loss: eval.loss,
                 nonzero_params: pruned.weights.count_nonzero(),
                 total_params: pruned.weights.num_params(),
+                calibration_images: pruned.calibration_images,
                 prune_ms: pruned.prune_ms,
                 finetune_ms: pruned.finetune_ms,
                 eval_ms: t.elapsed().as_secs_f64() * 1e3,
@@ -183,10 +196,11 @@ impl SweepConfig {
 
 /// A line's name: the method, and the scope when the sweep compares several.
 pub fn line_name(method: Method, scope: Option<Scope>, config: &SweepConfig) -> String {
-    match scope {
+    let name = match scope {
         Some(s) if config.scopes.len() > 1 || s != Scope::Global => format!("{method} ({s})"),
         _ => method.to_string(),
-    }
+    };
+    if config.reconstruct.is_some() { format!("{name}, reconstructed") } else { name }
 }
 
 impl SweepReport {

@@ -73,6 +73,7 @@ fn prune_kind(e: &PruneError) -> &'static str {
     match e {
         PruneError::BadSparsity(_) => "bad_sparsity",
         PruneError::NoSensitivity | PruneError::SensitivityMismatch(_) => "no_sensitivity",
+        PruneError::Reconstruct(_) => "reconstruct",
     }
 }
 

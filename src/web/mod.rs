@@ -34,6 +34,7 @@ use crate::drawing::Drawing;
 use crate::model::file::{self, Precision};
 use crate::model::{Arch, Model};
 use crate::prune::finetune::{finetune, finetune_config};
+use crate::prune::reconstruct::reconstruct;
 use crate::prune::{self, Method, PruneReport, Sparsity, measure_compaction};
 use crate::sweep::{self, SweepConfig, SweepPoint};
 use crate::train::{self, Recipe, TrainError};
@@ -264,6 +265,7 @@ impl Lab {
                 variant: o.variant.unwrap_or_default(),
                 connected: o.connected.unwrap_or(false),
                 finetune_epochs: o.finetune_epochs.unwrap_or(0),
+                reconstruct: o.reconstruct,
             };
             let (dense, data) = (inner.dense("sweeping")?, inner.data()?);
             let on_point = Callback::new(on_point);
@@ -576,7 +578,10 @@ impl Lab {
             let sparsity = Sparsity::new(k)?;
             let o: PruneOptions = js::options(options)?;
             let dense = inner.dense("pruning")?;
-            let pruning = prune::prune(&dense, o.spec(method, sparsity), inner.curves().as_deref())?;
+            let mut pruning = prune::prune(&dense, o.spec(method, sparsity), inner.curves().as_deref())?;
+            if let Some(images) = o.reconstruct {
+                pruning = reconstruct(&dense, &pruning, &inner.data()?.train, images)?;
+            }
             let test = inner.state.borrow().data.clone();
             let report = PruneReport::new(&pruning, test.as_ref().map(|d| &d.test), &inner.device).await?;
             inner.set_pruning(pruning)?;

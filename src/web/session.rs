@@ -81,6 +81,8 @@ struct PruningMeta {
     spec: PruneSpec,
     finetune_epochs: usize,
     gradual: Option<Gradual>,
+    #[serde(default)]
+    calibration_images: Option<usize>,
     prune_ms: f64,
     finetune_ms: f64,
     compacted: bool,
@@ -213,6 +215,7 @@ impl Inner {
             spec: p.spec,
             finetune_epochs: p.finetune_epochs,
             gradual: p.gradual,
+            calibration_images: p.calibration_images,
             prune_ms: p.prune_ms,
             finetune_ms: p.finetune_ms,
             compacted: s.compacted,
@@ -230,7 +233,7 @@ impl Inner {
             (None, _) => None,
             (Some(_), None) => return Err(LabError::Options("lab snapshot: pruned weights without their pruning".into())),
             (Some((weights, mask)), Some(m)) => {
-                let p = Pruning { spec: m.spec, weights, mask, finetune_epochs: m.finetune_epochs, gradual: m.gradual, prune_ms: m.prune_ms, finetune_ms: m.finetune_ms };
+                let p = Pruning { spec: m.spec, weights, mask, finetune_epochs: m.finetune_epochs, gradual: m.gradual, calibration_images: m.calibration_images, prune_ms: m.prune_ms, finetune_ms: m.finetune_ms };
                 Some((p, m.compacted))
             }
         };

@@ -91,7 +91,7 @@ pub struct PreviewOptions {
 
 impl PreviewOptions {
     pub fn spec(&self, sparsity: Sparsity) -> PruneSpec {
-        PruneOptions { scope: self.scope, connected: self.connected, variant: self.variant }.spec(self.method, sparsity)
+        PruneOptions { scope: self.scope, connected: self.connected, variant: self.variant, reconstruct: None }.spec(self.method, sparsity)
     }
 }
 
@@ -105,6 +105,10 @@ pub struct PruneOptions {
     pub connected: Option<bool>,
     #[tsify(optional)]
     pub variant: Option<Variant>,
+    /// Reconstruct on this many training images (1024 is the usual): choose what to drop and
+    /// update what is left layer by layer. Needs the data loaded; neuron pruning's full variant.
+    #[tsify(optional)]
+    pub reconstruct: Option<usize>,
 }
 
 impl PruneOptions {
@@ -144,6 +148,9 @@ pub struct SweepOptions {
     pub sparsities: Option<Vec<f64>>,
     #[tsify(optional)]
     pub finetune_epochs: Option<usize>,
+    /// Every point reconstructed on this many training images.
+    #[tsify(optional)]
+    pub reconstruct: Option<usize>,
     /// Weight pruning's scopes, a line each (default: global).
     #[tsify(optional)]
     pub scopes: Option<Vec<Scope>>,

@@ -11,6 +11,8 @@ export function setupPrune(page) {
   /** The methods the page offers (its radio buttons), all of which a sweep runs. */
   const methods = () => [...document.querySelectorAll('input[name="prune-method"]')].map((r) => r.value);
   const stats = (text) => ($('prune-stats').textContent = text);
+  /** Calibration images for reconstruction when its box is ticked (the engine's default count). */
+  const reconstruct = () => ($('prune-reconstruct').checked ? 1024 : undefined);
 
   function syncControls() {
     const neuron = method() === 'neuron';
@@ -122,7 +124,7 @@ export function setupPrune(page) {
     $('prune-progress').value = 0;
     stats(`Pruning ${k} % of the ${m === 'weight' ? 'weights' : 'neurons'}…`);
     announce($('prune-stats').textContent);
-    const call = m === 'weight' ? () => client.pruneWeights(k, { scope, connected: $('prune-connected').checked }) : () => client.pruneNeurons(k, { variant: $('prune-variant').value });
+    const call = m === 'weight' ? () => client.pruneWeights(k, { scope, connected: $('prune-connected').checked, reconstruct: reconstruct() }) : () => client.pruneNeurons(k, { variant: $('prune-variant').value, reconstruct: reconstruct() });
     let result = await job(m === 'weight' ? 'pruneWeights' : 'pruneNeurons', 'prune', call);
     if (result && ft > 0) {
       showResult(result);
@@ -179,7 +181,7 @@ export function setupPrune(page) {
     $('sweep-table').replaceChildren();
     $('sweep-pearson').textContent = '';
     $('prune-progress').value = 0;
-    const options = { methods: methods(), sparsities: state.report.sparsities, finetuneEpochs: ft, scopes, connected: $('prune-connected').checked, variant: $('prune-variant').value };
+    const options = { methods: methods(), sparsities: state.report.sparsities, finetuneEpochs: ft, scopes, connected: $('prune-connected').checked, reconstruct: reconstruct(), variant: $('prune-variant').value };
     const total = (options.methods.length - 1 + scopes.length) * options.sparsities.length;
     stats(`Sweeping ${total} points${ft ? ` with ${ft} fine-tuning epoch(s) each` : ''}…`);
     announce($('prune-stats').textContent);

@@ -7,6 +7,7 @@ use prunelab::data::{Dataset, FashionMnist};
 use prunelab::model::Model;
 use prunelab::model::file::{ModelFile, Precision};
 use prunelab::prune::finetune::{CubicSchedule, finetune, finetune_config, gradual};
+use prunelab::prune::reconstruct::{DEFAULT_CALIBRATION, reconstruct};
 use prunelab::prune::{self as pruning, CompactReport, Method, PruneReport, PruneSpec, Scope, Sparsity, Variant, measure_compaction};
 use prunelab::train;
 use serde::Serialize;
@@ -24,6 +25,14 @@ pub struct How {
     /// Neuron pruning: full (remove units) or report (zero only their inputs, as the report did).
     #[arg(long, value_parser = named::<Variant>, default_value = "full")]
     pub variant: Variant,
+    /// Choose what to drop and update what is left, layer by layer, so that each layer's outputs
+    /// on calibration images change least: weights by OBS (as SparseGPT does it), units by a
+    /// least-squares refit of the next layer. One-shot, no training.
+    #[arg(long)]
+    pub reconstruct: bool,
+    /// With --reconstruct: how many training images (the first N) to calibrate on.
+    #[arg(long, requires = "reconstruct", default_value_t = DEFAULT_CALIBRATION)]
+    pub calibration: usize,
     /// Epochs of masked fine-tuning after one-shot pruning.
     #[arg(long, default_value_t = 0)]
     pub finetune_epochs: usize,
@@ -96,8 +105,11 @@ pub fn run(a: Args) -> Result<(), CliError> {
         Some(n) => Some((n, CubicSchedule::new(a.initial_sparsity, a.sparsity, a.prune_steps.map_or(n, |s| s as usize))?)),
         None => None,
     };
+    if a.how.reconstruct && schedule.is_some() {
+        return Err(CliError::Usage("--reconstruct is for one-shot pruning (optionally fine-tuned), not --gradual-epochs".into()));
+    }
     let file = ModelFile::load(&a.model_file)?;
-    let training = a.how.finetune_epochs > 0 || schedule.is_some();
+    let training = a.how.finetune_epochs > 0 || schedule.is_some() || a.how.reconstruct;
     let data = if training {
         FashionMnist::load_dir(&a.common.data)?
     } else {
@@ -111,10 +123,14 @@ pub fn run(a: Args) -> Result<(), CliError> {
     let tune = |epochs| finetune_config(dense.arch.kind(), epochs, a.sparsity).with(a.finetune_lr, a.finetune_batch, a.finetune_seed);
     let before = block_on(train::evaluate(&Model::from_weights(dense, &device)?, &data.test, 1000, &device))?;
     let mut obs = CliObserver::new(a.common.json);
+    let one_shot = || -> Result<pruning::Pruning, CliError> {
+        let p = pruning::prune(dense, spec, curves)?;
+        Ok(if a.how.reconstruct { reconstruct(dense, &p, &data.train, a.how.calibration)? } else { p })
+    };
     let pruned = match schedule {
         Some((n, s)) => block_on(gradual(dense, spec, curves, s, &data.train, tune(n), &device, &mut obs))?,
-        None if a.how.finetune_epochs > 0 => block_on(finetune(&pruning::prune(dense, spec, curves)?, &data.train, tune(a.how.finetune_epochs), &device, &mut obs))?,
-        None => Some(pruning::prune(dense, spec, curves)?),
+        None if a.how.finetune_epochs > 0 => block_on(finetune(&one_shot()?, &data.train, tune(a.how.finetune_epochs), &device, &mut obs))?,
+        None => Some(one_shot()?),
     };
     obs.finish();
     let pruned = pruned.ok_or(CliError::Cancelled)?;
@@ -132,6 +148,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
     }
     let tuning = match (report.gradual, report.finetune_epochs) {
         (Some(g), n) => format!("gradual over {n} epochs in {} steps from {}", g.steps, g.initial_sparsity),
+        (None, 0) if report.calibration_images.is_some() => format!("one-shot, reconstructed on {} images", report.calibration_images.unwrap_or(0)),
         (None, 0) => "one-shot".into(),
         (None, n) => format!("one-shot, {n} epochs fine-tuning"),
     };

@@ -61,7 +61,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
         }
     };
     let curves = if a.methods.contains(&Method::Weight) { a.how.curves.resolve(&a.scope, &weights, &a.common)? } else { None };
-    let config = SweepConfig { methods: a.methods, sparsities: a.sparsities, scopes: a.scope, connected: a.how.connected, variant: a.how.variant, finetune_epochs: a.how.finetune_epochs };
+    let config = SweepConfig { methods: a.methods, sparsities: a.sparsities, scopes: a.scope, connected: a.how.connected, variant: a.how.variant, finetune_epochs: a.how.finetune_epochs, reconstruct: a.how.reconstruct.then_some(a.how.calibration) };
     let json = a.common.json;
     let config_view = config.clone();
     let report = block_on(sweep::sweep(&weights, Some(&data.train), &data.test, curves.as_ref(), &config, &device, &mut obs, |p| {
