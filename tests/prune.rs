@@ -198,4 +198,8 @@ fn reconstruction_keeps_the_counts_and_what_the_network_computes() {
     // Not for the report's variant (its removed units keep their biases), nor for convolutions.
     let report = prune(dense, PruneSpec { variant: Variant::Report, ..spec(Method::Neuron, 50.0) }, None).unwrap();
     assert!(matches!(reconstruct(dense, &report, &d.train, 64), Err(prunelab::prune::PruneError::Reconstruct(_))));
+    let plain = prune(dense, spec(Method::Weight, 50.0), None).unwrap();
+    for images in [0, 1_000_000] {
+        assert!(matches!(reconstruct(dense, &plain, &d.train, images), Err(prunelab::prune::PruneError::Reconstruct(_))), "{images}");
+    }
 }

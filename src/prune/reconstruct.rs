@@ -8,7 +8,9 @@
 //! them the weights with the smallest saliency w²/Uᵢᵢ² go, and each removal's error is spread
 //! over the weights of the inputs not yet visited (within the block at once, beyond it in one
 //! matrix product per block). The scope still decides how many weights each layer loses; only
-//! which ones, and what the rest become, change.
+//! which ones, and what the rest become, change. Before that, a layer whose inputs the pruning
+//! below has moved is refitted (least squares) to what the dense network gave there, so errors
+//! do not pile up layer after layer (on held-out training images it took 95 % from 75 % to 88 %).
 //!
 //! For units, see [`units_layer_by_layer`]: the units whose part of the next layer's input is
 //! smallest go, and the next layer is refitted by least squares.
@@ -28,6 +30,9 @@ pub const DEFAULT_CALIBRATION: usize = 1024;
 /// Damping added to the Hessian's diagonal, as a fraction of its mean: SparseGPT's 1 %. It keeps
 /// H invertible when the calibration set is smaller than the layer is wide, or inputs are dead.
 pub const DAMPING: f64 = 0.01;
+/// The most calibration images one reconstruction takes: their activations are held in f64
+/// (6 MB per 1,000 images and layer of 784), and the page's worker has little memory to spare.
+pub const MAX_CALIBRATION: usize = 8192;
 /// Inputs whose removals are chosen together, and whose errors are carried on in one product.
 const BLOCK: usize = 128;
 
@@ -38,6 +43,9 @@ pub fn reconstruct(dense: &Weights, pruning: &Pruning, calibration: &Dataset, im
     let start = web_time::Instant::now();
     if dense.layers.iter().any(|l| l.kind != LayerKind::Dense) {
         return Err(PruneError::Reconstruct(format!("{} has convolutions: reconstruction handles dense layers only", dense.arch.describe())));
+    }
+    if images > MAX_CALIBRATION {
+        return Err(PruneError::Reconstruct(format!("{images} calibration images: at most {MAX_CALIBRATION}")));
     }
     let n = images.min(calibration.len());
     if n == 0 {
@@ -66,8 +74,8 @@ fn weights_layer_by_layer(dense: &Weights, mask: &Mask, mut x: Mat<f64>) -> Resu
         let layer = &dense.layers[li];
         let removed = mask.layers[li].weight.iter().filter(|k| !**k).count();
         let fail = |why: String| PruneError::Reconstruct(format!("layer {}: {why}", layer.name));
-        // Below the first layer the inputs have moved: first the dense kernel that best gives,
-        // on them, the dense network's outputs; then OBS on that.
+        // Once a layer below has lost weights this layer's inputs have moved: first the dense
+        // kernel that best gives, on them, what the dense network gave here; then OBS on that.
         let start = if moved { corrected(x.as_ref(), x_dense.as_ref(), &layer.weight.values, layer.units()).map_err(fail)? } else { layer.weight.values.clone() };
         let (values, keep) = reconstruct_layer(x.as_ref(), &start, layer.units(), removed).map_err(fail)?;
         weights.layers[li].weight.values = values;
