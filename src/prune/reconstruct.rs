@@ -98,10 +98,7 @@ fn corrected(x: MatRef<f64>, x_dense: MatRef<f64>, w: &[f32], m: usize) -> Resul
     matmul(target.as_mut(), Accum::Replace, x_dense, w.as_ref(), 1.0, Par::Seq);
     let mut h = Mat::<f64>::zeros(d, d);
     matmul(h.as_mut(), Accum::Replace, x.transpose(), x, 1.0, Par::Seq);
-    let mean = (0..d).map(|i| h[(i, i)]).sum::<f64>() / d as f64;
-    for i in 0..d {
-        h[(i, i)] += DAMPING * mean.max(f64::MIN_POSITIVE);
-    }
+    damp(&mut h);
     let mut rhs = Mat::<f64>::zeros(d, m);
     matmul(rhs.as_mut(), Accum::Replace, x.transpose(), target.as_ref(), 1.0, Par::Seq);
     h.llt(Side::Lower).map_err(|e| format!("the corrected kernel's system is not positive definite ({e:?})"))?.solve_in_place(rhs.as_mut());
@@ -123,12 +120,12 @@ fn units_layer_by_layer(dense: &Weights, pruned: &Mask, mut x: Mat<f64>) -> Resu
         let count = pruned.layers[li].bias.iter().filter(|k| !**k).count();
         let a = relu_layer(x.as_ref(), &weights.layers[li].weight.values, &weights.layers[li].bias.values);
         a_dense = relu_layer(a_dense.as_ref(), &dense.layers[li].weight.values, &dense.layers[li].bias.values);
-        let next = Mat::from_fn(units, next_units, |i, j| weights.layers[li + 1].weight.values[i * next_units + j] as f64);
-        // What the next layer received in the dense network, which the refit aims at.
+        // The next layer is still the dense one (it is refitted below): what it received in the
+        // dense network is what the refit aims at.
         let dense_next = Mat::from_fn(units, next_units, |i, j| dense.layers[li + 1].weight.values[i * next_units + j] as f64);
         let mut target = Mat::<f64>::zeros(a.nrows(), next_units);
         matmul(target.as_mut(), Accum::Replace, a_dense.as_ref(), dense_next.as_ref(), 1.0, Par::Seq);
-        let score: Vec<f64> = (0..units).map(|u| (a.col(u).squared_norm_l2() * next.row(u).squared_norm_l2()).sqrt()).collect();
+        let score: Vec<f64> = (0..units).map(|u| (a.col(u).squared_norm_l2() * dense_next.row(u).squared_norm_l2()).sqrt()).collect();
         let mut order: Vec<usize> = (0..units).collect();
         order.sort_by(|&p, &q| score[p].total_cmp(&score[q]).then(p.cmp(&q)));
         let mut gone = vec![false; units];
@@ -176,10 +173,7 @@ fn refit(a: MatRef<f64>, target: MatRef<f64>, kept: &[usize]) -> Result<(Mat<f64
     let ak = Mat::from_fn(n, k + 1, |r, c| if c < k { a[(r, kept[c])] } else { 1.0 });
     let mut g = Mat::<f64>::zeros(k + 1, k + 1);
     matmul(g.as_mut(), Accum::Replace, ak.transpose(), ak.as_ref(), 1.0, Par::Seq);
-    let mean = (0..=k).map(|i| g[(i, i)]).sum::<f64>() / (k + 1) as f64;
-    for i in 0..=k {
-        g[(i, i)] += DAMPING * mean.max(f64::MIN_POSITIVE);
-    }
+    damp(&mut g);
     let mut rhs = Mat::<f64>::zeros(k + 1, target.ncols());
     matmul(rhs.as_mut(), Accum::Replace, ak.transpose(), target, 1.0, Par::Seq);
     g.llt(Side::Lower).map_err(|e| format!("the least-squares system is not positive definite ({e:?})"))?.solve_in_place(rhs.as_mut());
@@ -188,6 +182,16 @@ fn refit(a: MatRef<f64>, target: MatRef<f64>, kept: &[usize]) -> Result<(Mat<f64
     }
     let shift = (0..target.ncols()).map(|j| rhs[(k, j)]).collect();
     Ok((rhs, shift))
+}
+
+/// Adds [`DAMPING`] × the mean diagonal to the diagonal of a square Gram matrix (at least the
+/// smallest positive number, so an all-zero one becomes invertible).
+fn damp(h: &mut Mat<f64>) {
+    let n = h.nrows();
+    let mean = (0..n).map(|i| h[(i, i)]).sum::<f64>() / n as f64;
+    for i in 0..n {
+        h[(i, i)] += DAMPING * mean.max(f64::MIN_POSITIVE);
+    }
 }
 
 /// relu(x · W + b) for a dense kernel `w` stored `[in, out]` row-major.
@@ -270,10 +274,7 @@ fn inverse_hessian_factor(x: MatRef<f64>) -> Result<Mat<f64>, String> {
             h[(i, i)] = 1.0;
         }
     }
-    let mean = (0..d).map(|i| h[(i, i)]).sum::<f64>() / d as f64;
-    for i in 0..d {
-        h[(i, i)] += DAMPING * mean;
-    }
+    damp(&mut h);
     let hinv = h.llt(Side::Lower).map_err(|e| format!("the damped Hessian is not positive definite ({e:?})"))?.inverse();
     let l = hinv.llt(Side::Lower).map_err(|e| format!("the inverse Hessian is not positive definite ({e:?})"))?;
     Ok(l.L().transpose().to_owned())
