@@ -127,6 +127,21 @@ fn a_sweep_records_every_point_from_the_same_weights() {
     assert!(r.summaries.iter().all(|s| s.pearson.is_some_and(|p| p < 0.0)));
     assert!(r.markdown().contains("| 50 % |"));
     assert_eq!(r.csv().lines().count(), 7);
+
+    // With reconstruction each line has a reconstructed twin beside it, named so, from the same
+    // magnitude pruning: calibration recorded only on the twin, and the same count removed (the
+    // refit may zero a little more: the outgoing weights of units dead on all 64 images).
+    let config = SweepConfig { reconstruct: Some(64), ..config };
+    let r = block_on(sweep(&dense, Some(&d.train), &d.test.take(1000), None, &config, &device, &mut Quiet, |_| {})).unwrap();
+    assert_eq!(r.points.len(), 12);
+    assert_eq!(r.summaries.iter().map(|s| (s.method, s.reconstructed)).collect::<Vec<_>>(), [(Method::Weight, false), (Method::Weight, true), (Method::Neuron, false), (Method::Neuron, true)]);
+    for line in config.lines() {
+        let magnitude = |p: &prunelab::sweep::SweepPoint| r.points.iter().find(|q| (q.method, q.sparsity, q.calibration_images) == (p.method, p.sparsity, None)).unwrap().nonzero_params;
+        let on: Vec<_> = r.points.iter().filter(|p| line.has(p)).collect();
+        assert_eq!(on.len(), 3, "{line:?}");
+        assert!(on.iter().all(|p| p.calibration_images == line.reconstructed.then_some(64) && p.nonzero_params <= magnitude(p)), "{line:?} {:?}", r.points);
+    }
+    assert!(r.markdown().contains("| weight, reconstructed accuracy |") && r.csv().lines().nth(4).unwrap().ends_with(",64"), "{}\n{}", r.markdown(), r.csv());
 }
 
 #[test]
@@ -177,7 +192,12 @@ fn weight_pruning_keeps_the_untrained_border_weights() {
 #[test]
 fn reconstruction_keeps_the_counts_and_what_the_network_computes() {
     use prunelab::prune::evaluate_pruned;
-    use prunelab::prune::reconstruct::reconstruct;
+    use prunelab::prune::reconstruct::ReconstructProgress;
+    use prunelab::train::Quiet;
+    use prunelab::prune::{PruneError, Pruning};
+    fn reconstruct(dense: &prunelab::model::Weights, plain: &Pruning, train: &prunelab::data::Dataset, images: usize) -> Result<Pruning, PruneError> {
+        block_on(prunelab::prune::reconstruct::reconstruct(dense, plain, train, images, &mut Quiet, |_| {})).map(|p| p.expect("Quiet never cancels"))
+    }
     let d = data();
     let device = Device::flex();
     let file = prunelab::model::file::ModelFile::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("www/models/default.plab")).unwrap();
@@ -185,7 +205,10 @@ fn reconstruction_keeps_the_counts_and_what_the_network_computes() {
     let test = d.test.take(1000);
     for (method, k) in [(Method::Weight, 90.0), (Method::Neuron, 70.0)] {
         let plain = prune(dense, spec(method, k), None).unwrap();
-        let rebuilt = reconstruct(dense, &plain, &d.train, 256).unwrap();
+        let mut seen: Vec<ReconstructProgress> = Vec::new();
+        let rebuilt = block_on(prunelab::prune::reconstruct::reconstruct(dense, &plain, &d.train, 256, &mut Quiet, |p| seen.push(p.clone()))).unwrap().unwrap();
+        // Progress counts up, one step at a time, to its announced end.
+        assert!(seen.len() > 1 && seen.iter().enumerate().all(|(i, p)| p.step == i + 1 && p.steps == seen.len()), "{method}: {seen:?}");
         assert_eq!(rebuilt.mask.removed(), plain.mask.removed(), "{method}");
         assert_eq!(rebuilt.calibration_images, Some(256));
         assert!(rebuilt.mask.layers.iter().zip(&rebuilt.weights.layers).all(|(m, l)| m.weight.iter().zip(&l.weight.values).all(|(k, v)| *k || *v == 0.0)));

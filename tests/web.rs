@@ -103,7 +103,7 @@ async fn workflow(backend: &str, train_limit: usize) {
     let lab = lab(backend).await;
 
     // Bad input before there is anything: no model, no data.
-    assert_eq!(err(lab.prune_weights(50.0, JsValue::UNDEFINED)).await.0, "no_model");
+    assert_eq!(err(lab.prune_weights(50.0, JsValue::UNDEFINED, JsValue::UNDEFINED)).await.0, "no_model");
     assert_eq!(err(lab.train(obj(&[("model", "mlp".into())]), JsValue::UNDEFINED)).await.0, "no_data");
     let with_train_images = |bytes: &[u8]| {
         obj(&[
@@ -195,19 +195,19 @@ async fn workflow(backend: &str, train_limit: usize) {
 
     // Bad sparsities, each named; the lab stays usable.
     for k in [150.0, f64::NAN, -1.0] {
-        let (kind, m) = err(lab.prune_weights(k, JsValue::UNDEFINED)).await;
+        let (kind, m) = err(lab.prune_weights(k, JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
         assert!(kind == "bad_sparsity" && m.contains("sparsity"), "{k}: {kind}: {m}");
     }
-    let (kind, _) = err(lab.prune_weights(50.0, obj(&[("scope", "everywhere".into())]))).await;
+    let (kind, _) = err(lab.prune_weights(50.0, obj(&[("scope", "everywhere".into())]), JsValue::UNDEFINED)).await;
     assert_eq!(kind, "options");
 
     // Connected weight pruning: the same exact count, the budget kept on input-to-output paths.
-    let pruned = ok(lab.prune_weights(99.0, obj(&[("connected", true.into())]))).await;
+    let pruned = ok(lab.prune_weights(99.0, obj(&[("connected", true.into())]), JsValue::UNDEFINED)).await;
     assert_eq!(num(&pruned, "removed") as usize, HIDDEN_KERNELS * 99 / 100);
 
     // The sensitivity scope needs the curves; measured (on the CPU only: the path is many
     // evaluations, and the backend does not change how it is chosen), it removes exactly ⌊k·n⌋.
-    let (kind, _) = err(lab.prune_weights(80.0, obj(&[("scope", "sensitivity".into())]))).await;
+    let (kind, _) = err(lab.prune_weights(80.0, obj(&[("scope", "sensitivity".into())]), JsValue::UNDEFINED)).await;
     assert_eq!(kind, "no_sensitivity");
     if backend == "cpu" {
         let seen = std::rc::Rc::new(std::cell::Cell::new(0));
@@ -220,12 +220,12 @@ async fn workflow(backend: &str, train_limit: usize) {
         assert!(layers.iter().all(|l| js_sys::Array::from(&field(&l, "accuracy")).length() == points));
         assert!(seen.get() as u32 >= 4 * points, "every point reported");
         assert_eq!(num(&lab.info().unwrap(), "sensitivity_images"), 32.0);
-        let pruned = ok(lab.prune_weights(95.0, obj(&[("scope", "sensitivity".into())]))).await;
+        let pruned = ok(lab.prune_weights(95.0, obj(&[("scope", "sensitivity".into())]), JsValue::UNDEFINED)).await;
         assert_eq!(num(&pruned, "removed") as usize, HIDDEN_KERNELS * 95 / 100);
     }
 
     // Weight pruning: exactly ⌊0.9·n⌋ of the hidden kernels' weights.
-    let pruned = ok(lab.prune_weights(90.0, JsValue::UNDEFINED)).await;
+    let pruned = ok(lab.prune_weights(90.0, JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
     assert_eq!(num(&pruned, "removed") as usize, HIDDEN_KERNELS * 9 / 10);
     assert_eq!(num(&pruned, "nonzero_params") as usize, 2_388_710 - HIDDEN_KERNELS * 9 / 10);
     assert_eq!((num(&pruned, "finetune_epochs"), num(&pruned, "finetune_ms")), (0.0, 0.0));
@@ -299,7 +299,7 @@ async fn workflow(backend: &str, train_limit: usize) {
     }
 
     // Neuron pruning, 50 % per layer: half the units of each hidden layer are gone.
-    let pruned = ok(lab.prune_neurons(50.0, JsValue::UNDEFINED)).await;
+    let pruned = ok(lab.prune_neurons(50.0, JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
     let layers = js_sys::Array::from(&field(&pruned, "layers"));
     for (i, units) in [1000.0, 1000.0, 500.0, 200.0].into_iter().enumerate() {
         assert_eq!(num(&layers.get(i as u32), "dead_units"), units / 2.0, "layer {i}");
@@ -420,7 +420,7 @@ async fn memory_stays_flat_over_cycles_on_webgpu() {
     let mut after = Vec::new();
     for _ in 0..4 {
         ok(lab.train(options(), JsValue::UNDEFINED)).await;
-        ok(lab.prune_weights(90.0, JsValue::UNDEFINED)).await;
+        ok(lab.prune_weights(90.0, JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
         lab.reset().unwrap();
         let m = lab.memory_use().unwrap();
         after.push([num(&m, "heap_bytes"), num(&m, "device.bytes_in_use"), num(&m, "device.bytes_reserved")]);
@@ -438,17 +438,33 @@ async fn memory_stays_flat_over_cycles_on_webgpu() {
 /// recorded, and a clear error where it cannot apply.
 #[wasm_bindgen_test]
 async fn pruning_with_reconstruction() {
-    let lab = lab("cpu").await;
+    let lab = std::rc::Rc::new(lab("cpu").await);
     lab.load_dataset(files()).unwrap();
     let options = obj(&[("model", "mlp".into()), ("epochs", 1.into()), ("limit", 128.into()), ("batchSize", 32.into()), ("evaluate", false.into())]);
     ok(lab.train(options, JsValue::UNDEFINED)).await;
-    let plain = ok(lab.prune_weights(90.0, JsValue::UNDEFINED)).await;
-    let rebuilt = ok(lab.prune_weights(90.0, obj(&[("reconstruct", 64.into())]))).await;
+    let plain = ok(lab.prune_weights(90.0, JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
+    // Progress step by step, of a total known from the start.
+    let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let log = seen.clone();
+    let on_progress = wasm_bindgen::closure::Closure::<dyn FnMut(JsValue)>::new(move |p: JsValue| {
+        log.borrow_mut().push((field(&p, "type").as_string().unwrap_or_default(), num(&p, "step"), num(&p, "steps")));
+    });
+    let rebuilt = ok(lab.prune_weights(90.0, obj(&[("reconstruct", 64.into())]), on_progress.as_ref().clone())).await;
+    let steps = seen.borrow().clone();
+    assert!(steps.len() > 1 && steps.iter().enumerate().all(|(i, (t, s, n))| t == "reconstruct" && *s == (i + 1) as f64 && *n == steps.len() as f64), "{steps:?}");
     assert_eq!(num(&rebuilt, "removed"), num(&plain, "removed"));
     assert_eq!(num(&rebuilt, "calibration_images"), 64.0);
     assert!(field(&plain, "calibration_images").is_null() || field(&plain, "calibration_images").is_undefined());
-    let units = ok(lab.prune_neurons(50.0, obj(&[("reconstruct", 64.into())]))).await;
-    assert_eq!(num(&units, "removed"), num(&ok(lab.prune_neurons(50.0, JsValue::UNDEFINED)).await, "removed"));
-    let (kind, m) = err(lab.prune_neurons(50.0, obj(&[("reconstruct", 64.into()), ("variant", "report".into())]))).await;
+    let units = ok(lab.prune_neurons(50.0, obj(&[("reconstruct", 64.into())]), JsValue::UNDEFINED)).await;
+    assert_eq!(num(&units, "removed"), num(&ok(lab.prune_neurons(50.0, JsValue::UNDEFINED, JsValue::UNDEFINED)).await, "removed"));
+    let (kind, m) = err(lab.prune_neurons(50.0, obj(&[("reconstruct", 64.into()), ("variant", "report".into())]), JsValue::UNDEFINED)).await;
     assert!(kind == "reconstruct" && m.contains("full variant"), "{kind}: {m}");
+
+    // Cancelled at its first step: a "cancelled" error, and the pruning in use is the one before.
+    let canceller = lab.clone();
+    let cancel = wasm_bindgen::closure::Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| canceller.cancel());
+    let before = lab.info().unwrap();
+    let (kind, m) = err(lab.prune_weights(95.0, obj(&[("reconstruct", 64.into())]), cancel.as_ref().clone())).await;
+    assert!(kind == "cancelled" && m.contains("nothing changed"), "{kind}: {m}");
+    assert_eq!(num(&lab.info().unwrap(), "model.nonzero_params"), num(&before, "model.nonzero_params"));
 }

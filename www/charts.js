@@ -71,7 +71,7 @@ class LinesChart {
     Object.assign(this, { el, height, yLabel, lines: new Map(), plot: null });
   }
 
-  /** lines: [{key, label, stroke, hollow?}]; keeps the points of keys it already had. */
+  /** lines: [{key, label, stroke, hollow?, dash?}]; keeps the points of keys it already had. */
   setLines(lines) {
     const old = this.lines;
     this.lines = new Map(lines.map((l) => [l.key, { ...l, points: old.get(l.key)?.points ?? new Map(), show: old.get(l.key)?.show ?? true }]));
@@ -80,7 +80,7 @@ class LinesChart {
     const series = [...this.lines.values()].map((l) =>
       l.hollow
         ? { label: l.label, stroke: l.stroke, width: 2, show: l.show, paths: () => null, points: { show: true, size: 11, width: 2, fill: '#fff', stroke: l.stroke }, value: pct }
-        : { label: l.label, stroke: l.stroke, width: 2, show: l.show, spanGaps: true, points: { show: true, size: 6, fill: l.stroke }, value: pct },
+        : { label: l.label, stroke: l.stroke, width: 2, dash: l.dash, show: l.show, spanGaps: true, points: { show: true, size: 6, fill: l.stroke }, value: pct },
     );
     const opts = {
       width: Math.max(200, this.el.clientWidth),
@@ -115,10 +115,17 @@ class LinesChart {
   }
 }
 
-/** A sweep line's key and label: the method, and the scope when a sweep compares scopes. */
-export function sweepLine(method, scope, scopes) {
-  return scope && (scopes.length > 1 || scope !== 'global') ? `${method} (${scope})` : method;
+/**
+ * A sweep line's key and label: the method, the scope when a sweep compares scopes (or it is not
+ * global), and whether reconstructed. The engine's `Line::name` (src/sweep/mod.rs) says the same.
+ */
+export function sweepLine(method, scope, scopes, reconstructed = false) {
+  const name = scope && (scopes.length > 1 || scope !== 'global') ? `${method} (${scope})` : method;
+  return reconstructed ? `${name}, reconstructed` : name;
 }
+
+/** Whether a sweep point was reconstructed (it names its calibration images). */
+export const reconstructedPoint = (p) => p.calibration_images != null;
 
 /**
  * The sweep: test accuracy against sparsity, a line per method (and scope), with the report's
@@ -142,15 +149,22 @@ export class SweepChart extends LinesChart {
     for (const m of ['weight', 'neuron']) this.show(`report: ${m}`, show);
   }
 
-  /** Empties the chart for a sweep of `config` ({methods, scopes}). */
+  /**
+   * Empties the chart for a sweep of `config` ({methods, scopes, reconstruct}). With
+   * reconstruct, each line has a dashed twin in its colour: the same pruning, reconstructed.
+   */
   reset(config) {
     this.config = config;
-    const lines = config.methods.flatMap((m) => (m === 'weight' ? config.scopes.map((s) => sweepLine(m, s, config.scopes)) : [m]));
+    const base = config.methods.flatMap((m) => (m === 'weight' ? config.scopes.map((s) => sweepLine(m, s, config.scopes)) : [m]));
     const colour = (key, i) => (config.scopes.length > 1 ? PALETTE[i % PALETTE.length] : COLORS[key] ?? PALETTE[i]);
+    const lines = base.flatMap((key, i) => [
+      { key, label: `${key} pruning`, stroke: colour(key, i) },
+      ...(config.reconstruct ? [{ key: `${key}, reconstructed`, label: `${key}, reconstructed`, stroke: colour(key, i), dash: [7, 4] }] : []),
+    ]);
     this.lines = new Map();
     const guessing = this.guesses?.length ? [{ key: 'your guesses', label: 'your guesses', stroke: '#e69f00', hollow: true }, { key: 'pruned, as it came out', label: 'pruned, as it came out', stroke: '#000', hollow: true }] : [];
     this.setLines([
-      ...lines.map((key, i) => ({ key, label: `${key} pruning`, stroke: colour(key, i) })),
+      ...lines,
       ...['weight', 'neuron'].map((m) => ({ key: `report: ${m}`, label: `report: ${m}`, stroke: COLORS[m], hollow: true })),
       ...guessing,
     ]);
@@ -164,7 +178,7 @@ export class SweepChart extends LinesChart {
   }
 
   add(point) {
-    this.set(sweepLine(point.method, point.scope, this.config.scopes), point.sparsity, point.accuracy * 100);
+    this.set(sweepLine(point.method, point.scope, this.config.scopes, reconstructedPoint(point)), point.sparsity, point.accuracy * 100);
   }
 
   /** Predict, then reveal: guesses ({sparsity, guess, actual?}, accuracies 0..1) beside results. */
@@ -179,7 +193,7 @@ export class SweepChart extends LinesChart {
   /** How many points each method has on the chart. */
   counts() {
     const c = { weight: 0, neuron: 0 };
-    for (const [key, l] of this.lines) if (!l.hollow) c[key.split(' ')[0]] += l.points.size;
+    for (const [key, l] of this.lines) if (!l.hollow) c[key.split(/[ ,]/)[0]] += l.points.size;
     return c;
   }
 

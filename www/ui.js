@@ -77,7 +77,7 @@ function setBusy(job) {
   document.body.dataset.busy = job ?? '';
   for (const b of document.querySelectorAll('.long')) b.disabled = Boolean(job);
   $('train-cancel').disabled = job !== 'train';
-  $('prune-cancel').disabled = !['sweep', 'fineTune', 'sensitivity'].includes(job);
+  $('prune-cancel').disabled = !['sweep', 'fineTune', 'sensitivity', 'pruneWeights', 'pruneNeurons'].includes(job);
   $('backend-select').disabled = Boolean(job);
 }
 

@@ -19,6 +19,8 @@ export const SETTINGS = {
   scope: { id: 'prune-scope', text: 'scope' },
   variant: { id: 'prune-variant', text: 'variant' },
   sparsity: { id: 'prune-sparsity', text: 'sparsity slider' },
+  connected: { id: 'prune-connected', text: 'only connected weights box' },
+  reconstruct: { id: 'prune-reconstruct', text: 'reconstruct box' },
   ft: { id: 'prune-ft', text: 'fine-tune epochs' },
   epochs: { id: 'train-epochs', text: 'epochs' },
   batch: { id: 'train-batch', text: 'batch size' },
@@ -51,7 +53,8 @@ function holder(spec) {
 
 function read(spec) {
   if (spec.radio) return document.querySelector(`input[name="${spec.radio}"]:checked`)?.value ?? '';
-  return $(spec.id).value;
+  const input = $(spec.id);
+  return input.type === 'checkbox' ? (input.checked ? '1' : '0') : input.value;
 }
 
 /** Sets a control to `text`; returns null, or why the control refuses it. */
@@ -63,6 +66,11 @@ function write(spec, text) {
     return null;
   }
   const input = $(spec.id);
+  if (input.type === 'checkbox') {
+    if (!['0', '1'].includes(text)) return '1 or 0';
+    input.checked = text === '1';
+    return null;
+  }
   if (input.tagName === 'SELECT') {
     const values = [...input.options].map((o) => o.value);
     if (!values.includes(text)) return `one of ${values.join(', ')}`;

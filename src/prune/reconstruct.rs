@@ -21,9 +21,12 @@ use faer::linalg::matmul::matmul;
 use faer::linalg::solvers::{DenseSolveCore, Solve};
 use faer::{Accum, Mat, MatRef, Par, Side};
 
+use serde::Serialize;
+
 use super::{Method, Pruning, PruneError, Variant};
 use crate::data::{Dataset, IMAGE_PIXELS};
 use crate::model::{LayerKind, Mask, Weights};
+use crate::train::Observer;
 
 /// Calibration images by default (the 1,024, from the start of the training set).
 pub const DEFAULT_CALIBRATION: usize = 1024;
@@ -36,14 +39,45 @@ pub const MAX_CALIBRATION: usize = 8192;
 /// Inputs whose removals are chosen together, and whose errors are carried on in one product.
 const BLOCK: usize = 128;
 
-/// Rebuilds `pruning` (a one-shot pruning of `dense`) with reconstruction on the first
-/// `images` images of `calibration`: each hidden layer loses as many weights, or units, as the
-/// pruning took from it, chosen and compensated layer by layer.
-pub fn reconstruct(dense: &Weights, pruning: &Pruning, calibration: &Dataset, images: usize) -> Result<Pruning, PruneError> {
-    let start = web_time::Instant::now();
+/// How far a reconstruction has got: reported after each block of inputs (weights) or each
+/// layer (units), so that a page can draw a progress bar over its seconds of work.
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[derive(Clone, Debug, Serialize)]
+pub struct ReconstructProgress {
+    /// The layer being reconstructed.
+    pub layer: String,
+    /// Steps done, of `steps`.
+    pub step: usize,
+    pub steps: usize,
+}
+
+/// Refuses, before any work, what [`reconstruct`] cannot do: convolutions, and neuron pruning
+/// in the report's variant (it keeps the units' biases, so the next layer cannot be refitted
+/// to their absence).
+pub fn check(dense: &Weights, method: Method, variant: Variant) -> Result<(), PruneError> {
     if dense.layers.iter().any(|l| l.kind != LayerKind::Dense) {
         return Err(PruneError::Reconstruct(format!("{} has convolutions: reconstruction handles dense layers only", dense.arch.describe())));
     }
+    if method == Method::Neuron && variant == Variant::Report {
+        return Err(PruneError::Reconstruct("the report's variant keeps the units' biases: reconstruct with the full variant".into()));
+    }
+    Ok(())
+}
+
+/// Rebuilds `pruning` (a one-shot pruning of `dense`) with reconstruction on the first
+/// `images` images of `calibration`: each hidden layer loses as many weights, or units, as the
+/// pruning took from it, chosen and compensated layer by layer. `obs` may cancel (then `None`)
+/// and is paused between steps; `on_progress` hears each step.
+pub async fn reconstruct<O: Observer>(
+    dense: &Weights,
+    pruning: &Pruning,
+    calibration: &Dataset,
+    images: usize,
+    obs: &mut O,
+    on_progress: impl FnMut(&ReconstructProgress),
+) -> Result<Option<Pruning>, PruneError> {
+    let start = web_time::Instant::now();
+    check(dense, pruning.spec.method, pruning.spec.variant)?;
     if images > MAX_CALIBRATION {
         return Err(PruneError::Reconstruct(format!("{images} calibration images: at most {MAX_CALIBRATION}")));
     }
@@ -52,18 +86,47 @@ pub fn reconstruct(dense: &Weights, pruning: &Pruning, calibration: &Dataset, im
         return Err(PruneError::Reconstruct("no calibration images (load the training set)".into()));
     }
     let x = Mat::from_fn(n, IMAGE_PIXELS, |r, c| calibration.image(r)[c] as f64 / 255.0);
-    let (mut weights, mask) = match pruning.spec.method {
-        Method::Weight => weights_layer_by_layer(dense, &pruning.mask, x)?,
-        Method::Neuron if pruning.spec.variant == Variant::Full => units_layer_by_layer(dense, &pruning.mask, x)?,
-        Method::Neuron => return Err(PruneError::Reconstruct("the report's variant keeps the units' biases: reconstruct with the full variant".into())),
+    let hidden = dense.hidden_layers();
+    let steps = match pruning.spec.method {
+        Method::Weight => hidden.map(|li| dense.layers[li].weight.values.len() / dense.layers[li].units()).map(|d| d.div_ceil(BLOCK)).sum(),
+        Method::Neuron => hidden.len(),
     };
+    let mut steps = Steps { obs, on_progress, step: 0, steps };
+    let done = match pruning.spec.method {
+        Method::Weight => weights_layer_by_layer(dense, &pruning.mask, x, &mut steps).await?,
+        Method::Neuron => units_layer_by_layer(dense, &pruning.mask, x, &mut steps).await?,
+    };
+    let Some((mut weights, mask)) = done else { return Ok(None) };
     mask.apply(&mut weights).expect("the mask came from these weights");
-    Ok(Pruning { weights, mask, calibration_images: Some(n), prune_ms: pruning.prune_ms + start.elapsed().as_secs_f64() * 1e3, ..pruning.clone() })
+    Ok(Some(Pruning { weights, mask, calibration_images: Some(n), prune_ms: pruning.prune_ms + start.elapsed().as_secs_f64() * 1e3, ..pruning.clone() }))
+}
+
+/// Counts the steps of a reconstruction for its observer.
+struct Steps<'a, O, F> {
+    obs: &'a mut O,
+    on_progress: F,
+    step: usize,
+    steps: usize,
+}
+
+impl<O: Observer, F: FnMut(&ReconstructProgress)> Steps<'_, O, F> {
+    /// One more step done in `layer`: reports it and yields; false when the caller cancelled.
+    async fn done(&mut self, layer: &str) -> bool {
+        self.step += 1;
+        (self.on_progress)(&ReconstructProgress { layer: layer.into(), step: self.step, steps: self.steps });
+        self.obs.pause().await;
+        !self.obs.cancelled()
+    }
 }
 
 /// Weight pruning: every hidden layer in turn loses as many weights as `mask` takes from it, by
 /// OBS, on its inputs `x` from the layers already pruned.
-fn weights_layer_by_layer(dense: &Weights, mask: &Mask, mut x: Mat<f64>) -> Result<(Weights, Mask), PruneError> {
+async fn weights_layer_by_layer<O: Observer, F: FnMut(&ReconstructProgress)>(
+    dense: &Weights,
+    mask: &Mask,
+    mut x: Mat<f64>,
+    steps: &mut Steps<'_, O, F>,
+) -> Result<Option<(Weights, Mask)>, PruneError> {
     let mut weights = dense.clone();
     let mut mask = mask.clone();
     let hidden = dense.hidden_layers();
@@ -77,7 +140,9 @@ fn weights_layer_by_layer(dense: &Weights, mask: &Mask, mut x: Mat<f64>) -> Resu
         // Once a layer below has lost weights this layer's inputs have moved: first the dense
         // kernel that best gives, on them, what the dense network gave here; then OBS on that.
         let start = if moved { corrected(x.as_ref(), x_dense.as_ref(), &layer.weight.values, layer.units()).map_err(fail)? } else { layer.weight.values.clone() };
-        let (values, keep) = reconstruct_layer(x.as_ref(), &start, layer.units(), removed).map_err(fail)?;
+        let Some((values, keep)) = reconstruct_layer(x.as_ref(), &start, layer.units(), removed, steps, &layer.name).await.map_err(fail)? else {
+            return Ok(None);
+        };
         weights.layers[li].weight.values = values;
         mask.layers[li].weight = keep;
         moved |= removed > 0;
@@ -86,7 +151,7 @@ fn weights_layer_by_layer(dense: &Weights, mask: &Mask, mut x: Mat<f64>) -> Resu
             x_dense = relu_layer(x_dense.as_ref(), &layer.weight.values, &layer.bias.values);
         }
     }
-    Ok((weights, mask))
+    Ok(Some((weights, mask)))
 }
 
 /// The dense kernel that, on the pruned network's inputs `x`, best gives what the dense kernel
@@ -110,7 +175,12 @@ fn corrected(x: MatRef<f64>, x_dense: MatRef<f64>, w: &[f32], m: usize) -> Resul
 /// activation times its outgoing weights, so it scores ‖activation‖ · ‖outgoing weights‖); then
 /// the next layer's kernel and bias are refitted by least squares so that its input comes
 /// closest to what it was in the dense network (ThiNet's aim, solved in closed form).
-fn units_layer_by_layer(dense: &Weights, pruned: &Mask, mut x: Mat<f64>) -> Result<(Weights, Mask), PruneError> {
+async fn units_layer_by_layer<O: Observer, F: FnMut(&ReconstructProgress)>(
+    dense: &Weights,
+    pruned: &Mask,
+    mut x: Mat<f64>,
+    steps: &mut Steps<'_, O, F>,
+) -> Result<Option<(Weights, Mask)>, PruneError> {
     let mut weights = dense.clone();
     let mut mask = Mask::full(dense);
     let mut a_dense = x.clone();
@@ -137,6 +207,9 @@ fn units_layer_by_layer(dense: &Weights, pruned: &Mask, mut x: Mat<f64>) -> Resu
         if !moved {
             // Nothing removed so far: the next layer's input is the dense network's.
             x = a;
+            if !steps.done(&weights.layers[li].name).await {
+                return Ok(None);
+            }
             continue;
         }
         let (rows, shift) = refit(a.as_ref(), target.as_ref(), &kept).map_err(|why| PruneError::Reconstruct(format!("layer {}: {why}", weights.layers[li + 1].name)))?;
@@ -159,8 +232,11 @@ fn units_layer_by_layer(dense: &Weights, pruned: &Mask, mut x: Mat<f64>) -> Resu
             }
         }
         x = Mat::from_fn(a.nrows(), units, |r, u| if gone[u] { 0.0 } else { a[(r, u)] });
+        if !steps.done(&weights.layers[li].name).await {
+            return Ok(None);
+        }
     }
-    Ok((weights, mask))
+    Ok(Some((weights, mask)))
 }
 
 /// Least squares for the layer after a pruned one: the rows of its kernel for the `kept` input
@@ -205,8 +281,15 @@ fn relu_layer(x: MatRef<f64>, w: &[f32], b: &[f32]) -> Mat<f64> {
 
 /// One dense layer: removes exactly `count` of the `[in, out]` kernel `w` (row-major, `m`
 /// outputs) by OBS saliency and updates the rest so the outputs on inputs `x` change least.
-/// Returns the new kernel and which entries stay.
-pub fn reconstruct_layer(x: MatRef<f64>, w: &[f32], m: usize, count: usize) -> Result<(Vec<f32>, Vec<bool>), String> {
+/// Returns the new kernel and which entries stay (`None` when cancelled between blocks).
+async fn reconstruct_layer<O: Observer, F: FnMut(&ReconstructProgress)>(
+    x: MatRef<'_, f64>,
+    w: &[f32],
+    m: usize,
+    count: usize,
+    steps: &mut Steps<'_, O, F>,
+    name: &str,
+) -> Result<Option<(Vec<f32>, Vec<bool>)>, String> {
     let d = x.ncols();
     assert_eq!(w.len(), d * m, "kernel shape");
     let u = inverse_hessian_factor(x)?;
@@ -254,12 +337,15 @@ pub fn reconstruct_layer(x: MatRef<f64>, w: &[f32], m: usize, count: usize) -> R
             let b = i2 - i1;
             matmul(wt.as_mut().subcols_mut(i2, d - i2), Accum::Add, err.as_ref().subcols(0, b), u.as_ref().submatrix(i1, i2, b, d - i2), -1.0, Par::Seq);
         }
+        if !steps.done(name).await {
+            return Ok(None);
+        }
     }
     let values: Vec<f32> = (0..d * m).map(|at| wt[(at % m, at / m)] as f32).collect();
     if values.iter().any(|v| !v.is_finite()) {
         return Err("the reconstruction produced non-finite weights".into());
     }
-    Ok((values, keep))
+    Ok(Some((values, keep)))
 }
 
 /// The upper Cholesky factor U of H⁻¹ (H⁻¹ = UᵀU), H = XᵀX over the calibration rows of `x`,
@@ -284,6 +370,28 @@ fn inverse_hessian_factor(x: MatRef<f64>) -> Result<Mat<f64>, String> {
 mod tests {
     use super::*;
     use crate::data::SplitMix64;
+    use crate::train::Quiet;
+
+    /// One layer's reconstruction, run to the end.
+    fn layer(x: MatRef<f64>, w: &[f32], m: usize, count: usize) -> Result<(Vec<f32>, Vec<bool>), String> {
+        let mut steps = Steps { obs: &mut Quiet, on_progress: |_: &ReconstructProgress| {}, step: 0, steps: 0 };
+        crate::block_on(reconstruct_layer(x, w, m, count, &mut steps, "test")).map(|done| done.expect("Quiet never cancels"))
+    }
+
+    /// Cancels once it has been paused `after` times.
+    struct CancelAfter {
+        after: usize,
+        paused: usize,
+    }
+
+    impl Observer for CancelAfter {
+        fn cancelled(&self) -> bool {
+            self.paused >= self.after
+        }
+        async fn pause(&mut self) {
+            self.paused += 1;
+        }
+    }
 
     fn random(rows: usize, cols: usize, seed: u64) -> Vec<f64> {
         let mut rng = SplitMix64::new(seed);
@@ -314,7 +422,7 @@ mod tests {
     fn removes_exactly_the_count_and_beats_magnitude_on_the_output_error() {
         let (x, w, m) = case(500, 7);
         for count in [0, 1, 6_000, 10_800, 11_999] {
-            let (pruned, keep) = reconstruct_layer(x.as_ref(), &w, m, count).unwrap();
+            let (pruned, keep) = layer(x.as_ref(), &w, m, count).unwrap();
             assert_eq!(keep.iter().filter(|k| !**k).count(), count);
             assert!(pruned.iter().zip(&keep).all(|(v, k)| *k || *v == 0.0), "removed weights are zero");
             // Magnitude pruning of the same count, no update.
@@ -367,8 +475,19 @@ mod tests {
         for r in 0..10 {
             x[(r, 5)] = 0.0;
         }
-        let (pruned, keep) = reconstruct_layer(x.as_ref(), &w, m, 9_000).unwrap();
+        let (pruned, keep) = layer(x.as_ref(), &w, m, 9_000).unwrap();
         assert!(pruned.iter().all(|v| v.is_finite()));
         assert_eq!(keep.iter().filter(|k| !**k).count(), 9_000);
+    }
+
+    #[test]
+    fn a_cancel_stops_between_blocks_and_progress_counts_them() {
+        let (x, w, m) = case(50, 3);
+        let mut seen = Vec::new();
+        let mut obs = CancelAfter { after: 2, paused: 0 };
+        let mut steps = Steps { obs: &mut obs, on_progress: |p: &ReconstructProgress| seen.push((p.step, p.steps)), step: 0, steps: 3 };
+        let done = crate::block_on(reconstruct_layer(x.as_ref(), &w, m, 6_000, &mut steps, "test")).unwrap();
+        assert!(done.is_none(), "cancelled after the second of three blocks");
+        assert_eq!(seen, [(1, 3), (2, 3)]);
     }
 }

@@ -55,10 +55,12 @@ pub fn svg(result: &SweepReport, title: &str, overlay: &[(&str, &[(f64, f64)])])
         *s += &format!("<line x1=\"{}\" x2=\"{}\" y1=\"{ly}\" y2=\"{ly}\" stroke=\"{colour}\" stroke-width=\"2\" stroke-dasharray=\"{}\"/><text x=\"{}\" y=\"{}\">{}</text>\n", W - RIGHT + 10.0, W - RIGHT + 34.0, if dash == "none" { "none" } else { "2 3" }, W - RIGHT + 40.0, ly + 4.0, escape(label));
         legend += 1;
     };
-    for (i, (m, scope)) in result.config.lines().into_iter().enumerate() {
-        let pts: Vec<(f64, f64)> = result.points.iter().filter(|p| (p.method, p.scope) == (m, scope)).map(|p| (p.sparsity, p.accuracy as f64)).collect();
-        let colour = if i < 2 && result.config.scopes.len() < 2 { colour(m) } else { PALETTE[i % PALETTE.len()] };
-        line(&mut s, &format!("{} pruning", super::line_name(m, scope, &result.config)), colour, "none", &pts);
+    // A method's own colour while there is one line per method; a palette for more.
+    let one_per_method = result.config.scopes.len() < 2 && result.config.reconstruct.is_none();
+    for (i, l) in result.config.lines().into_iter().enumerate() {
+        let pts: Vec<(f64, f64)> = result.points.iter().filter(|p| l.has(p)).map(|p| (p.sparsity, p.accuracy as f64)).collect();
+        let colour = if one_per_method { colour(l.method) } else { PALETTE[i % PALETTE.len()] };
+        line(&mut s, &format!("{} pruning", l.name(&result.config)), colour, "none", &pts);
     }
     for (i, (label, pts)) in overlay.iter().enumerate() {
         line(&mut s, label, if i % 2 == 0 { "#1f77b4" } else { "#d62728" }, "marker", pts);

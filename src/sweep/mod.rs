@@ -10,7 +10,7 @@ use web_time::Instant;
 use crate::data::Dataset;
 use crate::model::Weights;
 use crate::prune::finetune::{TuneError, finetune, finetune_config};
-use crate::prune::reconstruct::reconstruct;
+use crate::prune::reconstruct::{self, reconstruct};
 use crate::prune::{Method, PruneSpec, Scope, Sensitivity, Sparsity, Variant, evaluate_pruned, pearson, prune};
 use crate::train::Observer;
 
@@ -33,8 +33,9 @@ pub struct SweepConfig {
     /// Epochs of fine-tuning after pruning at each point (0: one-shot, as the report did).
     #[serde(default)]
     pub finetune_epochs: usize,
-    /// Every point is reconstructed on this many training images (see
-    /// [`crate::prune::reconstruct`]); none: one-shot by magnitude, as the report did.
+    /// Each line gets a reconstructed twin, its points reconstructed on this many training
+    /// images (see [`crate::prune::reconstruct`]); none: one-shot by magnitude only, as the
+    /// report did.
     #[serde(default)]
     pub reconstruct: Option<usize>,
 }
@@ -90,6 +91,8 @@ pub struct SweepPoint {
 pub struct MethodSummary {
     pub method: Method,
     pub scope: Option<Scope>,
+    /// The line's points were reconstructed (their `calibration_images` are set).
+    pub reconstructed: bool,
     /// Pearson correlation of sparsity and accuracy (the report: −0.586 weight, −0.830 neuron).
     pub pearson: Option<f64>,
 }
@@ -122,11 +125,14 @@ pub async fn sweep<O: Observer>(
     let mut points = Vec::new();
     let mut cancelled = false;
     let lines = config.lines();
-    // A scope that cannot prune these weights fails before any work.
-    for &(method, scope) in &lines {
-        PruneSpec { method, sparsity: Sparsity::ZERO, scope: scope.unwrap_or_default(), connected: false, variant: config.variant }.check(trained, curves)?;
+    // A line that cannot prune these weights fails before any work.
+    for line in &lines {
+        PruneSpec { method: line.method, sparsity: Sparsity::ZERO, scope: line.scope.unwrap_or_default(), connected: false, variant: config.variant }.check(trained, curves)?;
+        if line.reconstructed {
+            reconstruct::check(trained, line.method, config.variant)?;
+        }
     }
-    'outer: for &(method, scope) in &lines {
+    'outer: for &Line { method, scope, reconstructed } in &lines {
         for &sparsity in &config.sparsities {
             if obs.cancelled() {
                 cancelled = true;
@@ -134,9 +140,15 @@ pub async fn sweep<O: Observer>(
             }
             let spec = PruneSpec { method, sparsity, scope: scope.unwrap_or_default(), connected: config.connected, variant: config.variant };
             let mut pruned = prune(trained, spec, curves)?;
-            if let Some(images) = config.reconstruct {
+            if let Some(images) = config.reconstruct.filter(|_| reconstructed) {
                 let train = train.ok_or(crate::train::TrainError::EmptyDataset)?;
-                pruned = reconstruct(trained, &pruned, train, images)?;
+                match reconstruct(trained, &pruned, train, images, obs, |_| {}).await? {
+                    Some(p) => pruned = p,
+                    None => {
+                        cancelled = true;
+                        break 'outer;
+                    }
+                }
             }
             if config.finetune_epochs > 0 && sparsity.percent() > 0.0 {
                 let train = train.ok_or(crate::train::TrainError::EmptyDataset)?;
@@ -171,36 +183,56 @@ pub async fn sweep<O: Observer>(
     }
     let summaries = lines
         .iter()
-        .map(|&(method, scope)| {
-            let (x, y): (Vec<f64>, Vec<f64>) =
-                points.iter().filter(|p| (p.method, p.scope) == (method, scope)).map(|p| (p.sparsity, p.accuracy as f64)).unzip();
-            MethodSummary { method, scope, pearson: pearson(&x, &y) }
+        .map(|line| {
+            let (x, y): (Vec<f64>, Vec<f64>) = points.iter().filter(|p| line.has(p)).map(|p| (p.sparsity, p.accuracy as f64)).unzip();
+            MethodSummary { method: line.method, scope: line.scope, reconstructed: line.reconstructed, pearson: pearson(&x, &y) }
         })
         .collect();
     Ok(SweepReport { config: config.clone(), points, summaries, seconds: start.elapsed().as_secs_f64(), cancelled })
 }
 
-impl SweepConfig {
-    /// The sweep's lines: each method, and for weight pruning each scope.
-    pub fn lines(&self) -> Vec<(Method, Option<Scope>)> {
-        let scopes = if self.scopes.is_empty() { global() } else { self.scopes.clone() };
-        self.methods
-            .iter()
-            .flat_map(|&m| match m {
-                Method::Weight => scopes.iter().map(|&s| (m, Some(s))).collect(),
-                Method::Neuron => vec![(m, None)],
-            })
-            .collect()
+/// One line of a sweep's chart and table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Line {
+    pub method: Method,
+    /// Weight pruning's scope; none for neuron pruning.
+    pub scope: Option<Scope>,
+    pub reconstructed: bool,
+}
+
+impl Line {
+    /// Whether `point` lies on this line.
+    pub fn has(&self, point: &SweepPoint) -> bool {
+        (point.method, point.scope, point.calibration_images.is_some()) == (self.method, self.scope, self.reconstructed)
+    }
+
+    /// The line's name: the method, the scope when the sweep compares several (or it is not
+    /// global), and whether reconstructed. The page's `sweepLine` (www/charts.js) says the same.
+    pub fn name(&self, config: &SweepConfig) -> String {
+        let method = self.method;
+        let name = match self.scope {
+            Some(s) if config.scopes.len() > 1 || s != Scope::Global => format!("{method} ({s})"),
+            _ => method.to_string(),
+        };
+        if self.reconstructed { format!("{name}, reconstructed") } else { name }
     }
 }
 
-/// A line's name: the method, and the scope when the sweep compares several.
-pub fn line_name(method: Method, scope: Option<Scope>, config: &SweepConfig) -> String {
-    let name = match scope {
-        Some(s) if config.scopes.len() > 1 || s != Scope::Global => format!("{method} ({s})"),
-        _ => method.to_string(),
-    };
-    if config.reconstruct.is_some() { format!("{name}, reconstructed") } else { name }
+impl SweepConfig {
+    /// The sweep's lines: each method, for weight pruning each scope, and with `reconstruct`
+    /// each of them twice, by magnitude and reconstructed, side by side.
+    pub fn lines(&self) -> Vec<Line> {
+        let scopes = if self.scopes.is_empty() { global() } else { self.scopes.clone() };
+        let twins: &[bool] = if self.reconstruct.is_some() { &[false, true] } else { &[false] };
+        self.methods
+            .iter()
+            .flat_map(|&method| match method {
+                Method::Weight => scopes.iter().map(|&s| Some(s)).collect(),
+                Method::Neuron => vec![None],
+            }.into_iter().map(move |scope| (method, scope)))
+            .flat_map(|(method, scope)| twins.iter().map(move |&reconstructed| Line { method, scope, reconstructed }))
+            .collect()
+    }
 }
 
 impl SweepReport {
@@ -208,8 +240,8 @@ impl SweepReport {
     pub fn markdown(&self) -> String {
         let lines = self.config.lines();
         let mut s = String::from("| sparsity |");
-        for &(m, sc) in &lines {
-            let m = line_name(m, sc, &self.config);
+        for line in &lines {
+            let m = line.name(&self.config);
             s += &format!(" {m} accuracy | {m} non-zero |");
         }
         s += "\n|---:|";
@@ -217,8 +249,8 @@ impl SweepReport {
         s += "\n";
         for k in &self.config.sparsities {
             s += &format!("| {} % |", k.percent());
-            for &(m, sc) in &lines {
-                match self.points.iter().find(|p| (p.method, p.scope) == (m, sc) && p.sparsity == k.percent()) {
+            for line in &lines {
+                match self.points.iter().find(|p| line.has(p) && p.sparsity == k.percent()) {
                     Some(p) => s += &format!(" {:.2} % | {} |", p.accuracy * 100.0, p.nonzero_params),
                     None => s += " – | – |",
                 }
@@ -226,17 +258,28 @@ impl SweepReport {
             s += "\n";
         }
         for sm in &self.summaries {
-            s += &format!("\nPearson r (sparsity, accuracy), {} pruning: {}", line_name(sm.method, sm.scope, &self.config), sm.pearson.map_or("n/a".into(), |r| format!("{r:.3}")));
+            let line = Line { method: sm.method, scope: sm.scope, reconstructed: sm.reconstructed };
+            s += &format!("\nPearson r (sparsity, accuracy), {} pruning: {}", line.name(&self.config), sm.pearson.map_or("n/a".into(), |r| format!("{r:.3}")));
         }
         s + "\n"
     }
 
     pub fn csv(&self) -> String {
-        let mut s = String::from("method,scope,sparsity,accuracy,loss,nonzero_params,total_params,prune_ms,finetune_ms,eval_ms\n");
+        let mut s = String::from("method,scope,sparsity,accuracy,loss,nonzero_params,total_params,prune_ms,finetune_ms,eval_ms,calibration_images\n");
         for p in &self.points {
             s += &format!(
-                "{},{},{},{:.6},{:.6},{},{},{:.3},{:.3},{:.3}\n",
-                p.method, p.scope.map_or(String::new(), |s| s.to_string()), p.sparsity, p.accuracy, p.loss, p.nonzero_params, p.total_params, p.prune_ms, p.finetune_ms, p.eval_ms
+                "{},{},{},{:.6},{:.6},{},{},{:.3},{:.3},{:.3},{}\n",
+                p.method,
+                p.scope.map_or(String::new(), |s| s.to_string()),
+                p.sparsity,
+                p.accuracy,
+                p.loss,
+                p.nonzero_params,
+                p.total_params,
+                p.prune_ms,
+                p.finetune_ms,
+                p.eval_ms,
+                p.calibration_images.map_or(String::new(), |n| n.to_string())
             );
         }
         s

@@ -159,16 +159,29 @@ impl Lab {
         })
     }
 
-    /// Zeroes the smallest `k` % of the hidden kernels' weights of the dense model.
+    /// Zeroes the smallest `k` % of the hidden kernels' weights of the dense model (with
+    /// `options.reconstruct`, chosen and compensated layer by layer; `onProgress` hears each
+    /// step of that, and `cancel()` stops it, keeping the model as it was).
     #[wasm_bindgen(js_name = pruneWeights, unchecked_return_type = "Promise<PruneReport>")]
-    pub fn prune_weights(&self, k: f64, #[wasm_bindgen(unchecked_param_type = "PruneOptions | undefined")] options: JsValue) -> Promise {
-        self.prune_with(Method::Weight, k, options)
+    pub fn prune_weights(
+        &self,
+        k: f64,
+        #[wasm_bindgen(unchecked_param_type = "PruneOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(js_name = onProgress, unchecked_param_type = "((p: Progress) => void) | undefined")] on_progress: JsValue,
+    ) -> Promise {
+        self.prune_with(Method::Weight, k, options, on_progress)
     }
 
-    /// Removes the `k` % of units (or filters) with the smallest incoming norm, per hidden layer.
+    /// Removes the `k` % of units (or filters) with the smallest incoming norm, per hidden layer
+    /// (with `options.reconstruct`, as `pruneWeights` says).
     #[wasm_bindgen(js_name = pruneNeurons, unchecked_return_type = "Promise<PruneReport>")]
-    pub fn prune_neurons(&self, k: f64, #[wasm_bindgen(unchecked_param_type = "PruneOptions | undefined")] options: JsValue) -> Promise {
-        self.prune_with(Method::Neuron, k, options)
+    pub fn prune_neurons(
+        &self,
+        k: f64,
+        #[wasm_bindgen(unchecked_param_type = "PruneOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(js_name = onProgress, unchecked_param_type = "((p: Progress) => void) | undefined")] on_progress: JsValue,
+    ) -> Promise {
+        self.prune_with(Method::Neuron, k, options, on_progress)
     }
 
     /// What weight pruning the dense model at `k` % (with `options.scope`) would remove, per
@@ -571,7 +584,7 @@ impl Lab {
         Ok(Lab { inner: Rc::new(Inner::new(device, backend)) })
     }
 
-    fn prune_with(&self, method: Method, k: f64, options: JsValue) -> Promise {
+    fn prune_with(&self, method: Method, k: f64, options: JsValue, on_progress: JsValue) -> Promise {
         let inner = self.inner.clone();
         promise(async move {
             let _busy = inner.begin("pruning")?;
@@ -580,7 +593,11 @@ impl Lab {
             let dense = inner.dense("pruning")?;
             let mut pruning = prune::prune(&dense, o.spec(method, sparsity), inner.curves().as_deref())?;
             if let Some(images) = o.reconstruct {
-                pruning = reconstruct(&dense, &pruning, &inner.data()?.train, images)?;
+                let data = inner.data()?;
+                let callback = Callback::new(on_progress);
+                let mut obs = WebObserver::new(&inner, Callback::new(JsValue::UNDEFINED));
+                let reconstructed = reconstruct(&dense, &pruning, &data.train, images, &mut obs, |p| callback.call(Some("reconstruct"), p)).await?;
+                pruning = reconstructed.ok_or(LabError::Cancelled("pruning"))?;
             }
             let test = inner.state.borrow().data.clone();
             let report = PruneReport::new(&pruning, test.as_ref().map(|d| &d.test), &inner.device).await?;

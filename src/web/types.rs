@@ -15,7 +15,7 @@ use crate::train::Recipe;
 // Callbacks receive the engine's progress records with a `type` added.
 #[wasm_bindgen(typescript_custom_section)]
 const PROGRESS: &'static str = r#"
-export type Progress = ({ type: "batch" } & BatchProgress) | ({ type: "epoch" } & EpochSummary);
+export type Progress = ({ type: "batch" } & BatchProgress) | ({ type: "epoch" } & EpochSummary) | ({ type: "reconstruct" } & ReconstructProgress);
 "#;
 
 #[derive(Deserialize, Default, Tsify)]

@@ -71,30 +71,31 @@ try {
     });
     await page.check('input[name="prune-method"][value="weight"]');
     await page.selectOption('#prune-scope', 'layer');
+    await page.check('#prune-reconstruct');
     const after = await page.evaluate(() => ({ n: history.length, search: location.search }));
     assert(after.n === before, `history grew from ${before} to ${after.n}`);
     const q = new URLSearchParams(after.search);
     // Settings at their default (method=weight) leave the link.
-    assert(q.get('sparsity') === '85' && !q.has('method') && q.get('scope') === 'layer' && q.get('panels') === 'prune,draw', `link: ${after.search}`);
+    assert(q.get('sparsity') === '85' && !q.has('method') && q.get('scope') === 'layer' && q.get('reconstruct') === '1' && !q.has('connected') && q.get('panels') === 'prune,draw', `link: ${after.search}`);
     // Reopening the link restores the same state.
     const again = await context.newPage();
     watch(again);
     await again.goto(`${SITE}${after.search}`);
     await ready(again);
-    const restored = await again.evaluate(() => [document.querySelector('input[name="prune-method"]:checked').value, document.getElementById('prune-scope').value, document.getElementById('prune-sparsity').value]);
+    const restored = await again.evaluate(() => [document.querySelector('input[name="prune-method"]:checked').value, document.getElementById('prune-scope').value, document.getElementById('prune-sparsity').value, document.getElementById('prune-reconstruct').checked]);
     await again.close();
-    assert(restored.join() === 'weight,layer,85', `reopened: ${restored}`);
+    assert(restored.join() === 'weight,layer,85,true', `reopened: ${restored}`);
     return after.search;
   });
 
   await check('bad values in a link are ignored with a note, and the lab works', async () => {
     const bad = await context.newPage();
     watch(bad);
-    await bad.goto(`${SITE}?backend=cpu&sparsity=150&method=magic&epochs=2.5&panels=draw,sideways&hide=nothing&model=cnn`);
+    await bad.goto(`${SITE}?backend=cpu&sparsity=150&method=magic&epochs=2.5&reconstruct=yes&panels=draw,sideways&hide=nothing&model=cnn`);
     await ready(bad);
     const s = await state(bad);
     const text = await bad.textContent('#page-notes');
-    for (const bit of ['sparsity=150', 'method=magic', 'epochs=2.5', 'panels=sideways', 'hide=nothing']) assert(text.includes(bit), `the note does not mention ${bit}: ${text}`);
+    for (const bit of ['sparsity=150', 'method=magic', 'epochs=2.5', 'reconstruct=yes', 'panels=sideways', 'hide=nothing']) assert(text.includes(bit), `the note does not mention ${bit}: ${text}`);
     const kept = await bad.evaluate(() => [document.getElementById('prune-sparsity').value, document.getElementById('train-model').value]);
     assert(kept.join() === '50,cnn', `controls: ${kept}`);
     assert(!s.startError && (await bad.isVisible('#page-notes')), 'the note is not shown');

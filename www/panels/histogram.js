@@ -68,7 +68,8 @@ export function setupHistogram(page) {
           return figure;
         }),
       );
-      $('prune-histogram-total').textContent = `At ${k} %: ${int(h.would_remove)} weights go in all${h.scope === 'global' ? ', below one threshold across layers' : ', each layer below its own threshold'}.`;
+      const reconstructing = $('prune-reconstruct').checked ? ' With reconstruct, each layer loses as many, but not these: it picks the weights whose loss its survivors can best make up for (OBS saliency, not |w|) and updates those that stay.' : '';
+      $('prune-histogram-total').textContent = `At ${k} %: ${int(h.would_remove)} weights go in all${h.scope === 'global' ? ', below one threshold across layers' : ', each layer below its own threshold'}.${reconstructing}`;
     } catch (e) {
       if (mine === seq) $('prune-histogram-total').textContent = `No histogram: ${e.message}`;
     }

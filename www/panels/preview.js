@@ -57,7 +57,9 @@ export function setupPreview(page) {
         }),
       );
       const agree = p.dense.filter((g, i) => g.class === p.pruned[i].class).length;
-      $('prune-preview-summary').textContent = `At ${k} %: the pruned network agrees with the dense one on ${agree} of ${items.length} (${p.millis.toFixed(0)} ms).`;
+      // Reconstruction takes seconds, too long for a slider: the preview stays by magnitude.
+      const note = $('prune-reconstruct').checked ? ' This is pruning by magnitude: reconstruction takes seconds, so the preview leaves it out, and the prune itself will do better.' : '';
+      $('prune-preview-summary').textContent = `At ${k} %: the pruned network agrees with the dense one on ${agree} of ${items.length} (${p.millis.toFixed(0)} ms).${note}`;
     } catch (e) {
       if (mine === seq) $('prune-preview-summary').textContent = `No preview: ${e.message}`;
     }

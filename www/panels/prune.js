@@ -2,7 +2,7 @@
 // neuron-pruned net), the per-layer view, reset to dense, and the sweep over the report's
 // sparsities: chart point by point, table, Pearson coefficients beside the report's.
 
-import { drawBars, drawLayers, sweepLine } from '../charts.js';
+import { drawBars, drawLayers, reconstructedPoint, sweepLine } from '../charts.js';
 import { $, capitalize, el, int, mb, ms, numberField, pct, seconds, term } from '../format.js';
 
 export function setupPrune(page) {
@@ -124,7 +124,13 @@ export function setupPrune(page) {
     $('prune-progress').value = 0;
     stats(`Pruning ${k} % of the ${m === 'weight' ? 'weights' : 'neurons'}…`);
     announce($('prune-stats').textContent);
-    const call = m === 'weight' ? () => client.pruneWeights(k, { scope, connected: $('prune-connected').checked, reconstruct: reconstruct() }) : () => client.pruneNeurons(k, { variant: $('prune-variant').value, reconstruct: reconstruct() });
+    // Reconstruction takes seconds: a step at a time, and Cancel stops it.
+    const onProgress = (p) => {
+      if (p.type !== 'reconstruct') return;
+      $('prune-progress').value = p.step / p.steps;
+      stats(`Reconstructing ${p.layer}: step ${p.step} of ${p.steps}…`);
+    };
+    const call = m === 'weight' ? () => client.pruneWeights(k, { scope, connected: $('prune-connected').checked, reconstruct: reconstruct() }, onProgress) : () => client.pruneNeurons(k, { variant: $('prune-variant').value, reconstruct: reconstruct() }, onProgress);
     let result = await job(m === 'weight' ? 'pruneWeights' : 'pruneNeurons', 'prune', call);
     if (result && ft > 0) {
       showResult(result);
@@ -177,12 +183,13 @@ export function setupPrune(page) {
     if (scopes.includes('sensitivity') && !(await page.panels.sensitivity.ensure())) return;
     const sw = state.sweep;
     Object.assign(sw, { status: 'running', points: [], result: null, counts: { weight: 0, neuron: 0 } });
-    charts.sweep.reset({ methods: methods(), scopes });
+    charts.sweep.reset({ methods: methods(), scopes, reconstruct: reconstruct() != null });
     $('sweep-table').replaceChildren();
     $('sweep-pearson').textContent = '';
     $('prune-progress').value = 0;
     const options = { methods: methods(), sparsities: state.report.sparsities, finetuneEpochs: ft, scopes, connected: $('prune-connected').checked, reconstruct: reconstruct(), variant: $('prune-variant').value };
-    const total = (options.methods.length - 1 + scopes.length) * options.sparsities.length;
+    // A line per method and scope, twice with reconstruction (by magnitude, and reconstructed).
+    const total = (options.methods.length - 1 + scopes.length) * options.sparsities.length * (options.reconstruct ? 2 : 1);
     stats(`Sweeping ${total} points${ft ? ` with ${ft} fine-tuning epoch(s) each` : ''}…`);
     announce($('prune-stats').textContent);
     const onPoint = (p) => {
@@ -190,7 +197,7 @@ export function setupPrune(page) {
       charts.sweep.add(p);
       sw.counts = charts.sweep.counts();
       $('prune-progress').value = sw.points.length / total;
-      stats(`Sweep: ${sw.points.length} of ${total} points; ${sweepLine(p.method, p.scope, scopes)} pruning at ${p.sparsity} %: ${pct(p.accuracy)}`);
+      stats(`Sweep: ${sw.points.length} of ${total} points; ${sweepLine(p.method, p.scope, scopes, reconstructedPoint(p))} pruning at ${p.sparsity} %: ${pct(p.accuracy)}`);
     };
     const onProgress = (p) => {
       if (p.type === 'batch') stats(`Sweep: fine-tuning point ${sw.points.length + 1}: epoch ${p.epoch}/${p.epochs}, batch ${p.batch}/${p.batches}`);
@@ -206,7 +213,7 @@ export function setupPrune(page) {
     showSweep(result);
     if (g != null) {
       const k = Number($('prune-sparsity').value);
-      const at = result.points.find((p) => p.method === method() && p.sparsity === k);
+      const at = result.points.find((p) => p.method === method() && p.sparsity === k && reconstructedPoint(p) === (reconstruct() != null));
       reveal(k, g, at?.accuracy);
     }
     for (const b of ['sweep-svg', 'sweep-png', 'sweep-csv', 'sweep-log']) $(b).disabled = false;
@@ -217,7 +224,7 @@ export function setupPrune(page) {
   /** A SweepReport as a table (a row per sparsity, a column per line) and its Pearson r. */
   function showSweep(result) {
     const { scopes, finetune_epochs: ft } = result.config;
-    const lines = result.summaries.map((s) => ({ method: s.method, scope: s.scope, name: sweepLine(s.method, s.scope, scopes), pearson: s.pearson }));
+    const lines = result.summaries.map((s) => ({ method: s.method, scope: s.scope, reconstructed: s.reconstructed, name: sweepLine(s.method, s.scope, scopes, s.reconstructed), pearson: s.pearson }));
     const ks = [...new Set(result.points.map((p) => p.sparsity))].sort((a, b) => a - b);
     const table = el('table');
     table.createCaption().textContent = `Test accuracy after one-shot pruning${ft ? ` and ${ft} fine-tuning epoch(s)` : ''}`;
@@ -228,7 +235,7 @@ export function setupPrune(page) {
       const row = body.insertRow();
       row.append(Object.assign(el('th', `${k} %`), { scope: 'row' }));
       for (const l of lines) {
-        const p = result.points.find((q) => q.method === l.method && q.scope === l.scope && q.sparsity === k);
+        const p = result.points.find((q) => q.method === l.method && q.scope === l.scope && reconstructedPoint(q) === l.reconstructed && q.sparsity === k);
         const td = row.insertCell();
         td.textContent = p ? pct(p.accuracy, 2) : '–';
         if (p) td.title = `${int(p.nonzero_params)} non-zero parameters`;

@@ -1,9 +1,10 @@
 //! `prunelab bench`: training and inference throughput of both models on real images, with
-//! the GFLOP/s they imply, and what compaction buys.
+//! the GFLOP/s they imply, what compaction buys, and how long reconstruction takes.
 
 use prunelab::block_on;
 use prunelab::data::Dataset;
 use prunelab::model::{Arch, ModelKind};
+use prunelab::prune::reconstruct::{DEFAULT_CALIBRATION, reconstruct};
 use prunelab::prune::{self as pruning, Method, PruneSpec, Scope, Sparsity, Variant, measure_compaction};
 use prunelab::train::{self, Recipe, Trainer};
 
@@ -57,7 +58,23 @@ pub fn run(a: Args) -> Result<(), CliError> {
     let dense = block_on(Arch::report(ModelKind::Mlp).init(&device).to_weights())?;
     let p = pruning::prune(&dense, PruneSpec { method: Method::Neuron, sparsity: Sparsity::new(50.0).expect("valid"), scope: Scope::Global, connected: false, variant: Variant::Full }, None)?;
     let (_, compaction) = block_on(measure_compaction(&p.weights, &test, 3, &device, async || {}))?;
-    let out = serde_json::json!({"compaction_mlp_neuron50": compaction, "threads": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1), "results": rows});
+    // One-shot pruning with reconstruction of the same MLP on the default calibration set (the
+    // first training images): its time depends on the shapes, not on what the weights learnt.
+    let calibration = Dataset::load_split(&common.data, true)?.take(DEFAULT_CALIBRATION);
+    let mut reconstructed = Vec::new();
+    for (method, k) in [(Method::Weight, 90.0), (Method::Neuron, 70.0)] {
+        let spec = PruneSpec { method, sparsity: Sparsity::new(k).expect("valid"), scope: Scope::Global, connected: false, variant: Variant::Full };
+        let p = block_on(reconstruct(&dense, &pruning::prune(&dense, spec, None)?, &calibration, DEFAULT_CALIBRATION, &mut train::Quiet, |_| {}))?;
+        reconstructed.push((method, k, p.expect("Quiet never cancels").prune_ms));
+    }
+    let reconstruct_ms: serde_json::Map<_, _> = reconstructed.iter().map(|(m, k, ms)| (format!("{m}_{k}"), (*ms).into())).collect();
+    let out = serde_json::json!({
+        "compaction_mlp_neuron50": compaction,
+        "reconstruct_mlp_ms": reconstruct_ms,
+        "calibration_images": calibration.len(),
+        "threads": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        "results": rows,
+    });
     if common.json {
         print_json(&out);
     } else {
@@ -74,6 +91,9 @@ pub fn run(a: Args) -> Result<(), CliError> {
         let n = compaction.images as f64;
         println!("mlp 50 % neurons compacted: {} → {} parameters, inference {:.0} → {:.0} ms per {} images ({:.2}× faster)",
             compaction.dense_params, compaction.params, compaction.dense_latency_ms * n, compaction.latency_ms * n, compaction.images, compaction.speedup);
+        for (method, k, ms) in &reconstructed {
+            println!("mlp {method} pruning at {k} % with reconstruction on {} images: {:.2} s", calibration.len(), ms / 1e3);
+        }
     }
     Ok(())
 }

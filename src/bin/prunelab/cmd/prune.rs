@@ -123,14 +123,18 @@ pub fn run(a: Args) -> Result<(), CliError> {
     let tune = |epochs| finetune_config(dense.arch.kind(), epochs, a.sparsity).with(a.finetune_lr, a.finetune_batch, a.finetune_seed);
     let before = block_on(train::evaluate(&Model::from_weights(dense, &device)?, &data.test, 1000, &device))?;
     let mut obs = CliObserver::new(a.common.json);
-    let one_shot = || -> Result<pruning::Pruning, CliError> {
+    // None when cancelled (Ctrl-C during reconstruction).
+    let one_shot = |obs: &mut CliObserver| -> Result<Option<pruning::Pruning>, CliError> {
         let p = pruning::prune(dense, spec, curves)?;
-        Ok(if a.how.reconstruct { reconstruct(dense, &p, &data.train, a.how.calibration)? } else { p })
+        Ok(if a.how.reconstruct { block_on(reconstruct(dense, &p, &data.train, a.how.calibration, obs, |_| {}))? } else { Some(p) })
     };
     let pruned = match schedule {
         Some((n, s)) => block_on(gradual(dense, spec, curves, s, &data.train, tune(n), &device, &mut obs))?,
-        None if a.how.finetune_epochs > 0 => block_on(finetune(&one_shot()?, &data.train, tune(a.how.finetune_epochs), &device, &mut obs))?,
-        None => Some(one_shot()?),
+        None if a.how.finetune_epochs > 0 => match one_shot(&mut obs)? {
+            Some(p) => block_on(finetune(&p, &data.train, tune(a.how.finetune_epochs), &device, &mut obs))?,
+            None => None,
+        },
+        None => one_shot(&mut obs)?,
     };
     obs.finish();
     let pruned = pruned.ok_or(CliError::Cancelled)?;

@@ -63,10 +63,11 @@ pub fn run(a: Args) -> Result<(), CliError> {
     let curves = if a.methods.contains(&Method::Weight) { a.how.curves.resolve(&a.scope, &weights, &a.common)? } else { None };
     let config = SweepConfig { methods: a.methods, sparsities: a.sparsities, scopes: a.scope, connected: a.how.connected, variant: a.how.variant, finetune_epochs: a.how.finetune_epochs, reconstruct: a.how.reconstruct.then_some(a.how.calibration) };
     let json = a.common.json;
-    let config_view = config.clone();
+    let lines = config.lines();
     let report = block_on(sweep::sweep(&weights, Some(&data.train), &data.test, curves.as_ref(), &config, &device, &mut obs, |p| {
         if !json {
-            eprintln!("  {} {:>5} %: accuracy {:.2} %, {} non-zero, prune {:.0} ms, eval {:.0} ms", sweep::line_name(p.method, p.scope, &config_view), p.sparsity, p.accuracy * 100.0, p.nonzero_params, p.prune_ms, p.eval_ms);
+            let name = lines.iter().find(|l| l.has(p)).map_or(String::new(), |l| l.name(&config));
+            eprintln!("  {name} {:>5} %: accuracy {:.2} %, {} non-zero, prune {:.0} ms, eval {:.0} ms", p.sparsity, p.accuracy * 100.0, p.nonzero_params, p.prune_ms, p.eval_ms);
         }
     }))?;
     obs.finish();
