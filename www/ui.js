@@ -86,9 +86,10 @@ const JOB_NAMES = { train: 'training', fineTune: 'fine-tuning', sweep: 'a sweep'
 
 /**
  * Runs a long call for a panel: busy while it runs, a failure shown in the panel (worded by
- * `describe`). Resolves to the call's result, or undefined when it failed.
+ * `describe`), a cancel the visitor asked for handed to `cancelled` instead when given.
+ * Resolves to the call's result, or undefined when it failed or was cancelled.
  */
-async function job(name, panel, fn, { describe } = {}) {
+async function job(name, panel, fn, { describe, cancelled } = {}) {
   if (state.busy) {
     showError(panel, `Wait for ${JOB_NAMES[state.busy] ?? state.busy} to finish (or cancel it) first.`);
     return undefined;
@@ -98,7 +99,8 @@ async function job(name, panel, fn, { describe } = {}) {
   try {
     return await fn();
   } catch (e) {
-    showError(panel, e, describe?.(e));
+    if (e?.kind === 'cancelled' && cancelled) cancelled(e);
+    else showError(panel, e, describe?.(e));
     return undefined;
   } finally {
     setBusy(null);

@@ -239,6 +239,33 @@ try {
     return `per layer at 70 %: ${removed.join(', ')} removed, as counted`;
   });
 
+  await check('reconstruct: the prune shows its steps, Cancel stops it keeping the model, and a full run removes what magnitude would', async () => {
+    await setWeightPruning(page, 'global', 90);
+    await page.check('#prune-reconstruct');
+    await until(page, () => window.pruneLab.state.prune.histogram?.sparsity === 90 && window.pruneLab.state.prune.histogram?.scope === 'global', 30_000, 'the histogram at 90 %');
+    const wouldRemove = (await state(page)).prune.histogram.would_remove;
+    const caption = await page.textContent('#prune-histogram-total');
+    assert(caption.includes('With reconstruct'), `the histogram does not say it shows magnitude's choice: ${caption}`);
+    // Cancelled while it reconstructs: the panel says so (not as an error), the dense model still in use.
+    await page.click('#prune-start');
+    await page.waitForFunction(() => document.getElementById('prune-stats').textContent.startsWith('Reconstructing'), null, { timeout: MIN });
+    const during = await page.textContent('#prune-stats');
+    await page.click('#prune-cancel');
+    await until(page, () => !window.pruneLab.state.busy, MIN, 'the cancel');
+    const cancelled = await state(page);
+    const said = await page.textContent('#prune-stats');
+    assert(cancelled.prune.status === 'cancelled' && said.startsWith('Cancelled') && !(await page.isVisible('#prune-error')) && !cancelled.model.model.pruned, `after Cancel: ${cancelled.prune.status}, "${said}", pruned ${JSON.stringify(cancelled.model.model.pruned)}`);
+    // Run to the end: the same count as the histogram's (magnitude's), calibrated on 1,024 images.
+    await page.click('#prune-start');
+    await until(page, () => window.pruneLab.state.prune.status !== 'running' && window.pruneLab.state.prune.result, 3 * MIN, 'the prune');
+    const r = (await state(page)).prune.result;
+    assert(r.removed === wouldRemove && r.calibration_images === 1024, `removed ${r.removed} (histogram ${wouldRemove}), calibration ${r.calibration_images}`);
+    await page.uncheck('#prune-reconstruct');
+    await page.click('#prune-reset');
+    await until(page, () => !window.pruneLab.state.busy && !window.pruneLab.state.model?.model?.pruned, 60_000, 'the reset');
+    return `"${during}"; then ${(100 * r.accuracy).toFixed(2)} % at 90 % in ${(r.prune_ms / 1000).toFixed(1)} s`;
+  });
+
   await check('the sensitivity scope measures each layer alone, then its prune removes exactly ⌊k·n⌋', async () => {
     await setWeightPruning(page, 'sensitivity', 90);
     await until(page, () => window.pruneLab.state.sensitivity?.status === 'done' && window.pruneLab.state.model?.sensitivity_images != null, 6 * MIN, 'the sensitivity curves');

@@ -131,7 +131,13 @@ export function setupPrune(page) {
       stats(`Reconstructing ${p.layer}: step ${p.step} of ${p.steps}…`);
     };
     const call = m === 'weight' ? () => client.pruneWeights(k, { scope, connected: $('prune-connected').checked, reconstruct: reconstruct() }, onProgress) : () => client.pruneNeurons(k, { variant: $('prune-variant').value, reconstruct: reconstruct() }, onProgress);
-    let result = await job(m === 'weight' ? 'pruneWeights' : 'pruneNeurons', 'prune', call);
+    let stopped = false;
+    const cancelled = () => {
+      stopped = true;
+      stats('Cancelled: the model in use did not change.');
+      announce('Pruning cancelled; the model in use did not change.');
+    };
+    let result = await job(m === 'weight' ? 'pruneWeights' : 'pruneNeurons', 'prune', call, { cancelled });
     if (result && ft > 0) {
       showResult(result);
       stats(`Fine-tuning for ${ft} epoch(s)…`);
@@ -145,8 +151,8 @@ export function setupPrune(page) {
       })) ?? result;
     }
     if (!result) {
-      state.prune.status = 'error';
-      stats('');
+      state.prune.status = stopped ? 'cancelled' : 'error';
+      if (!stopped) stats('');
       return;
     }
     state.prune.result = result;
