@@ -148,7 +148,7 @@ pub struct SweepOptions {
     pub sparsities: Option<Vec<f64>>,
     #[tsify(optional)]
     pub finetune_epochs: Option<usize>,
-    /// Every point reconstructed on this many training images.
+    /// Each line drawn twice, the second time reconstructed on this many training images.
     #[tsify(optional)]
     pub reconstruct: Option<usize>,
     /// Weight pruning's scopes, a line each (default: global).
