@@ -249,7 +249,8 @@ export function setupPrune(page) {
     }
     $('sweep-table').replaceChildren(table);
     const fmt = (r) => (r == null ? 'n/a' : r.toFixed(3));
-    const per = lines.map((l) => `${l.name} pruning ${fmt(l.pearson)} (report ${fmt(state.report[`pearson_${l.method}`])})`);
+    // The report's coefficients are for its own pruning, by magnitude: none beside a reconstructed line.
+    const per = lines.map((l) => `${l.name} pruning ${fmt(l.pearson)}${l.reconstructed ? '' : ` (report ${fmt(state.report[`pearson_${l.method}`])})`}`);
     $('sweep-pearson').textContent = `Pearson r (sparsity, accuracy): ${per.join(', ')}.`;
   }
 
