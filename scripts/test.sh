@@ -119,7 +119,7 @@ HTML
 # instrumented, the crate without burn: fuzz/Cargo.toml) in $CARGO_TARGET_DIR-fuzz.
 fuzz_smoke() {
   local target corpus log
-  for target in idx plab drawing; do
+  for target in idx plab drawing options; do
     corpus=$(mktemp -d)
     log=$(mktemp)
     cp fuzz/seeds/"$target"/* "$corpus"/

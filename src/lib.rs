@@ -6,12 +6,15 @@
 //! the browser face (`web`) are thin layers on it.
 //!
 //! Without the default `engine` feature only the parts that read untrusted bytes build (the
-//! IDX reader, the model files, drawings), without burn: that is what the fuzz targets link.
+//! IDX reader, the model files, drawings, the Lab's options and the requests they become),
+//! without burn: that is what the fuzz targets link.
 
 pub mod augment;
 pub mod data;
 pub mod drawing;
 pub mod model;
+pub mod options;
+pub mod spec;
 
 #[cfg(feature = "engine")]
 pub mod confidence;

@@ -16,146 +16,10 @@ use web_time::Instant;
 
 use crate::augment::Augment;
 use crate::data::{Batch, Dataset, IMAGE_PIXELS, NUM_CLASSES, shuffled_indices};
-use crate::model::{Arch, DeviceMask, Mask, Model, ModelKind, Weights};
+use crate::model::{Arch, DeviceMask, Mask, Model, Weights};
+pub use crate::spec::{DIVERGED_LOSS, Recipe, Schedule, TrainConfig, TrainError};
 
-/// How the learning rate moves over training.
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase", tag = "kind")]
-pub enum Schedule {
-    /// The report's: the same rate throughout.
-    Constant,
-    /// Linear warm-up over `warmup` of the steps, then a cosine decay to zero.
-    Cosine { warmup: f64 },
-}
 
-impl Schedule {
-    /// Learning rate at `step` of `total`.
-    pub fn lr(&self, base: f64, step: usize, total: usize) -> f64 {
-        match *self {
-            Schedule::Constant => base,
-            Schedule::Cosine { warmup } => {
-                let t = step as f64 / total.max(1) as f64;
-                if t < warmup {
-                    base * (t / warmup).max(0.01)
-                } else {
-                    let p = (t - warmup) / (1.0 - warmup).max(1e-9);
-                    base * 0.5 * (1.0 + (std::f64::consts::PI * p.min(1.0)).cos())
-                }
-            }
-        }
-    }
-}
-
-/// Everything that decides how a model is trained.
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TrainConfig {
-    pub epochs: usize,
-    pub batch_size: usize,
-    pub lr: f64,
-    /// Decoupled weight decay (AdamW); 0 gives plain Adam.
-    pub weight_decay: f32,
-    pub epsilon: f32,
-    pub schedule: Schedule,
-    /// Reshuffle the training set every epoch (with `seed + epoch`).
-    pub shuffle: bool,
-    pub seed: u64,
-    /// Train on label-preserving variations of the images ([`Augment::default`]): mirrored,
-    /// moved, re-shaded, as silhouettes and outlines, so the model also reads drawings.
-    #[serde(default)]
-    pub augment: bool,
-}
-
-/// Named training presets.
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Recipe {
-    /// The report's Keras recipe: Adam 1e-3, batch 32, constant rate, ε = 1e-7, Keras' default
-    /// per-epoch shuffling.
-    Report,
-    /// Ours: AdamW with weight decay, batch 64, warm-up and cosine decay; the CNN, slowed by its
-    /// heavy dropout, gets a 3× higher peak rate (README, training).
-    Default,
-}
-
-impl Recipe {
-    pub fn config(self, kind: ModelKind, epochs: usize) -> TrainConfig {
-        match self {
-            Recipe::Report => TrainConfig {
-                epochs,
-                batch_size: 32,
-                lr: 1e-3,
-                weight_decay: 0.0,
-                epsilon: 1e-7,
-                schedule: Schedule::Constant,
-                shuffle: true,
-                seed: 42,
-                augment: false,
-            },
-            Recipe::Default => TrainConfig {
-                epochs,
-                batch_size: 64,
-                lr: if kind == ModelKind::Mlp { 1e-3 } else { 3e-3 },
-                weight_decay: 5e-4,
-                epsilon: 1e-8,
-                schedule: Schedule::Cosine { warmup: 0.02 },
-                shuffle: true,
-                seed: 42,
-                augment: false,
-            },
-        }
-    }
-}
-
-/// Why training could not run.
-#[derive(Debug, thiserror::Error)]
-pub enum TrainError {
-    #[error("there is nothing to train on: the training set is empty")]
-    EmptyDataset,
-    #[error("invalid training setting: {0}")]
-    BadConfig(String),
-    #[error(
-        "training diverged at epoch {epoch}, batch {batch}: the loss reached {loss} (it starts near 2.3, and above {DIVERGED_LOSS} the weights have blown up); the learning rate {lr} is too high: try {}",
-        lr / 10.0
-    )]
-    Diverged { loss: f32, epoch: usize, batch: usize, lr: f64 },
-    #[error("the device failed: {0}")]
-    Device(String),
-    #[error(transparent)]
-    Model(#[from] crate::model::ModelError),
-    #[error("an image must have 784 values (28×28) in [0, 1], got {0}")]
-    BadImage(String),
-}
-
-impl TrainConfig {
-    /// The config with the caller's learning rate, batch size and seed where given, in place of
-    /// the recipe's.
-    pub fn with(mut self, lr: Option<f64>, batch_size: Option<usize>, seed: Option<u64>) -> Self {
-        self.lr = lr.unwrap_or(self.lr);
-        self.batch_size = batch_size.unwrap_or(self.batch_size);
-        self.seed = seed.unwrap_or(self.seed);
-        self
-    }
-
-    pub fn validate(&self) -> Result<(), TrainError> {
-        let bad = |m: String| Err(TrainError::BadConfig(m));
-        if self.epochs == 0 || self.epochs > 1000 {
-            return bad(format!("epochs must be 1..=1000, got {}", self.epochs));
-        }
-        if self.batch_size == 0 || self.batch_size > 60_000 {
-            return bad(format!("batch size must be 1..=60000, got {}", self.batch_size));
-        }
-        if !self.lr.is_finite() || self.lr <= 0.0 || self.lr > 10.0 {
-            return bad(format!("learning rate must be in (0, 10], got {}", self.lr));
-        }
-        if !self.weight_decay.is_finite() || !(0.0..1.0).contains(&self.weight_decay) {
-            return bad(format!("weight decay must be in [0, 1), got {}", self.weight_decay));
-        }
-        Ok(())
-    }
-}
 
 /// Reported for every batch, in bursts: see [`READ_EVERY`].
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
@@ -248,11 +112,6 @@ pub fn cross_entropy(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
     log_softmax(logits, 1).gather(1, labels.reshape([n, 1])).mean().neg()
 }
 
-/// A batch loss above this stops training as diverged. Cross-entropy over 10 classes starts near
-/// ln 10 ≈ 2.3; at 100 the right class scores 100 below another, so the weights have blown up.
-/// A learning rate far too high gets here long before the loss is NaN (at lr 10 it stays finite
-/// near 1e11 and the model predicts one class), so non-finite alone would let it train on.
-pub const DIVERGED_LOSS: f32 = 100.0;
 
 /// Batches trained between two reads of their losses and hit counts. Reading after every batch
 /// would stop a GPU once per step; progress is reported in bursts instead, every batch still
@@ -636,12 +495,12 @@ mod tests {
 
     #[test]
     fn bad_settings_are_refused() {
-        let mut c = Recipe::Default.config(ModelKind::Mlp, 1);
+        let mut c = Recipe::Default.config(crate::model::ModelKind::Mlp, 1);
         c.lr = f64::NAN;
         assert!(matches!(c.validate(), Err(TrainError::BadConfig(_))));
-        c = Recipe::Default.config(ModelKind::Mlp, 0);
+        c = Recipe::Default.config(crate::model::ModelKind::Mlp, 0);
         assert!(c.validate().is_err());
-        c = Recipe::Default.config(ModelKind::Mlp, 1);
+        c = Recipe::Default.config(crate::model::ModelKind::Mlp, 1);
         c.batch_size = 0;
         assert!(c.validate().is_err());
     }

@@ -199,7 +199,7 @@ mod tests {
     use super::*;
     use crate::block_on;
     use crate::model::{Model, image_tensor};
-    use crate::prune::{Sparsity, neuron::{Variant, neuron_prune}};
+    use crate::prune::{Sparsity, Variant, neuron::neuron_prune};
     use burn::tensor::{Device, Tensor};
 
     #[test]

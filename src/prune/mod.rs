@@ -21,106 +21,14 @@ use crate::data::Dataset;
 use crate::model::{Model, Weights};
 use crate::train::{Evaluation, TrainError, evaluate};
 pub use crate::model::Mask;
+pub use crate::spec::{Method, PruneError, PruneSpec, Scope, Sparsity, Variant};
 pub use compact::{CompactReport, Compacted, FileBytes, SparseSizes, compact, measure_compaction, nonzero_flops, sparse_sizes};
 pub use first_layer::{FirstLayer, UnitImage, first_layer};
 pub use histogram::{LayerHistogram, WeightHistogram, weight_histogram};
-pub use neuron::{NeuronPruning, Variant, neuron_prune};
+pub use neuron::{NeuronPruning, neuron_prune};
 pub use preview::{Guess, Preview, preview};
 pub use sensitivity::{LayerSensitivity, Sensitivity, SensitivityPoint, sensitivity};
-pub use weight::{Budget, Scope, stranded, weight_mask};
-
-/// A share of weights or units to remove, in percent, always within 0..=100 and finite.
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-#[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Serialize, Deserialize)]
-#[serde(try_from = "f64", into = "f64")]
-pub struct Sparsity(f64);
-
-impl Sparsity {
-    pub const ZERO: Sparsity = Sparsity(0.0);
-
-    pub fn new(percent: f64) -> Result<Self, PruneError> {
-        if percent.is_finite() && (0.0..=100.0).contains(&percent) {
-            Ok(Sparsity(percent))
-        } else {
-            Err(PruneError::BadSparsity(percent.to_string()))
-        }
-    }
-
-    pub fn percent(self) -> f64 {
-        self.0
-    }
-
-    /// How many of `n` items this sparsity removes: ⌊k/100 · n⌋ (multiplied first, so that
-    /// whole percentages of round counts are exact).
-    pub fn count_of(self, n: usize) -> usize {
-        ((self.0 * n as f64) / 100.0).floor().min(n as f64) as usize
-    }
-}
-
-impl TryFrom<f64> for Sparsity {
-    type Error = PruneError;
-    fn try_from(v: f64) -> Result<Self, PruneError> {
-        Sparsity::new(v)
-    }
-}
-
-impl From<Sparsity> for f64 {
-    fn from(s: Sparsity) -> f64 {
-        s.0
-    }
-}
-
-impl std::str::FromStr for Sparsity {
-    type Err = PruneError;
-    fn from_str(s: &str) -> Result<Self, PruneError> {
-        let v: f64 = s.trim().trim_end_matches('%').parse().map_err(|_| PruneError::BadSparsity(s.into()))?;
-        Sparsity::new(v)
-    }
-}
-
-impl std::fmt::Display for Sparsity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}%", self.0)
-    }
-}
-
-/// The two ways of pruning the report compares.
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Method {
-    /// Unstructured: individual weights of smallest magnitude.
-    Weight,
-    /// Structured: whole units of smallest incoming L2 norm.
-    Neuron,
-}
-
-impl std::fmt::Display for Method {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Method::Weight => "weight",
-            Method::Neuron => "neuron",
-        })
-    }
-}
-
-/// One pruning request: the method, how much, and the method's option.
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PruneSpec {
-    pub method: Method,
-    pub sparsity: Sparsity,
-    /// For weight pruning.
-    #[serde(default)]
-    pub scope: Scope,
-    /// For weight pruning: never keep a weight on no input-to-output path (see
-    /// [`weight_mask`]).
-    #[serde(default)]
-    pub connected: bool,
-    /// For neuron pruning.
-    #[serde(default)]
-    pub variant: Variant,
-}
+pub use weight::{Budget, stranded, weight_mask};
 
 impl PruneSpec {
     /// Whether this request can prune `weights` (only the sensitivity scope can fail: it needs
@@ -283,18 +191,6 @@ pub fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
     (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
 }
 
-/// Why pruning could not be done.
-#[derive(Debug, thiserror::Error)]
-pub enum PruneError {
-    #[error("sparsity must be a number from 0 to 100 (percent), got {0}")]
-    BadSparsity(String),
-    #[error("the sensitivity scope needs per-layer sensitivity curves of this model: measure them first (`prunelab sensitivity`, or Sensitivity in the page)")]
-    NoSensitivity,
-    #[error("these sensitivity curves do not fit the model: {0}")]
-    SensitivityMismatch(String),
-    #[error("pruning with reconstruction failed: {0}")]
-    Reconstruct(String),
-}
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {

@@ -1,24 +1,9 @@
 //! Structured pruning: remove whole units (dense neurons, conv filters) with the smallest
 //! incoming-weight L2 norm, layer by layer.
 
-use serde::{Deserialize, Serialize};
-
-use super::{Mask, Sparsity};
+use super::{Mask, Sparsity, Variant};
 use crate::model::Weights;
 
-/// What removing a unit means.
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Variant {
-    /// The unit is gone: its incoming weights, its bias and its outgoing weights are zero, so it
-    /// outputs nothing and the network can be compacted without changing its outputs.
-    #[default]
-    Full,
-    /// The report's: only the incoming weights are zeroed; the bias stays, so a "pruned" unit
-    /// still emits relu(bias) into the next layer.
-    Report,
-}
 
 /// The units removed from each hidden layer, in ascending order, and the resulting mask.
 #[derive(Clone, Debug, PartialEq)]

@@ -1,33 +1,10 @@
 //! Unstructured pruning: zero the kernel weights of smallest magnitude.
 
-use serde::{Deserialize, Serialize};
-
-use super::{Mask, PruneError, Sensitivity, Sparsity};
+use super::{Mask, PruneError, Scope, Sensitivity, Sparsity};
 use crate::model::Weights;
 
-/// Which weights compete with each other for removal.
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Scope {
-    /// One ranking over all hidden kernels together (the report's choice): layers with many
-    /// small weights lose more.
-    #[default]
-    Global,
-    /// Each hidden kernel loses the same share.
-    Layer,
-    /// Layer-adaptive magnitude pruning (LAMP, Lee et al. 2021): one global ranking of
-    /// w² / (sum of w'² over the same layer's weights at least as large). Scale-free across
-    /// layers, so no layer is emptied at extreme sparsity. Needs a sort within each layer.
-    Lamp,
-    /// Each layer loses what its measured sensitivity allows (see [`Sensitivity::allocate`]):
-    /// needs the curves.
-    Sensitivity,
-}
-
+// The enum is plain data (crate::spec); what it means for a network is here.
 impl Scope {
-    pub const ALL: [Scope; 4] = [Scope::Global, Scope::Layer, Scope::Lamp, Scope::Sensitivity];
-
     /// How many hidden-kernel weights go, and from where, at `sparsity`. Only the sensitivity
     /// scope reads `curves`, which must fit `weights`.
     pub fn budget(self, weights: &Weights, sparsity: Sparsity, curves: Option<&Sensitivity>) -> Result<Budget, PruneError> {
@@ -44,16 +21,6 @@ impl Scope {
     }
 }
 
-impl std::fmt::Display for Scope {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Scope::Global => "global",
-            Scope::Layer => "layer",
-            Scope::Lamp => "lamp",
-            Scope::Sensitivity => "sensitivity",
-        })
-    }
-}
 
 /// How many hidden-kernel weights a pruning removes: from all layers in one competition, or a
 /// given count from each layer.

@@ -7,41 +7,17 @@ use std::cell::RefCell;
 
 use burn::tensor::Device;
 use js_sys::{Function, Promise};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use super::js::{LabError, get};
+pub use crate::options::{BackendChoice, Speeds};
 use crate::model::{Arch, ModelKind};
 use crate::train;
 
 /// Batches of MLP training timed on each backend (after one warm-up): about a second in all.
 const PROBE_BATCHES: usize = 4;
-
-/// MLP training speed on each backend, in samples/s (batch 64), measured on one adapter.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, tsify::Tsify)]
-#[serde(rename_all = "camelCase")]
-pub struct Speeds {
-    /// The adapter they were measured with: figures of another GPU are not used.
-    pub adapter: String,
-    pub webgpu: f64,
-    pub cpu: f64,
-    /// Measured on an earlier visit (the page passed them back in), not just now.
-    #[serde(default)]
-    #[tsify(optional)]
-    pub cached: bool,
-}
-
-/// The backend a caller asks for.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, tsify::Tsify)]
-#[serde(rename_all = "lowercase")]
-pub enum BackendChoice {
-    /// WebGPU when the adapter is a real GPU, else the CPU.
-    #[default]
-    Auto,
-    Webgpu,
-    Cpu,
-}
 
 /// The backend a Lab runs on, and why.
 #[derive(Clone, Debug, PartialEq, Serialize, tsify::Tsify)]

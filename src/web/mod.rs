@@ -37,7 +37,7 @@ use crate::prune::finetune::{finetune, finetune_config};
 use crate::prune::reconstruct::reconstruct;
 use crate::prune::{self, Method, PruneReport, Sparsity, measure_compaction};
 use crate::sweep::{self, SweepConfig, SweepPoint};
-use crate::train::{self, Recipe, TrainError};
+use crate::train::{self, TrainError};
 
 /// What the synchronous calls return; the error becomes a thrown JS `Error`.
 type JsResult = Result<JsValue, LabError>;
@@ -125,8 +125,7 @@ impl Lab {
             let _busy = inner.begin("training")?;
             let o: TrainOptions = required(options, "training options (at least the model: \"mlp\" or \"cnn\")")?;
             let data = inner.data()?;
-            let mut cfg = o.recipe.unwrap_or(Recipe::Default).config(o.model, o.epochs.unwrap_or(1)).with(o.lr, o.batch_size, o.seed);
-            cfg.augment = o.augment.unwrap_or(false);
+            let cfg = o.config();
             let (held_out, rest) = data.train.split_at(o.validation.unwrap_or(0).min(data.train.len()));
             let train_set = first(&rest, o.limit)?;
             let mut obs = WebObserver::new(&inner, Callback::new(on_progress));
@@ -269,11 +268,8 @@ impl Lab {
             let o: SweepOptions = js::options(options)?;
             let defaults = SweepConfig::default();
             let config = SweepConfig {
+                sparsities: o.sparsities()?.unwrap_or(defaults.sparsities),
                 methods: o.methods.unwrap_or(defaults.methods),
-                sparsities: match o.sparsities {
-                    Some(ks) => ks.into_iter().map(Sparsity::new).collect::<Result<_, _>>()?,
-                    None => defaults.sparsities,
-                },
                 scopes: o.scopes.unwrap_or(defaults.scopes),
                 variant: o.variant.unwrap_or_default(),
                 connected: o.connected.unwrap_or(false),

@@ -1,34 +1,22 @@
-//! What the Lab takes from JavaScript (options, camelCase as JavaScript callers expect) and the
-//! few results that are the Lab's own rather than the engine's (snake_case like every result).
-//! tsify writes each into `pkg/prunelab.d.ts`.
+//! What the Lab takes from JavaScript beyond the options (`crate::options`, re-exported here):
+//! the dataset's files; and the few results that are the Lab's own rather than the engine's
+//! (snake_case like every result). tsify writes each into `pkg/prunelab.d.ts`.
 
 use serde::{Deserialize, Serialize};
 use tsify::Tsify;
 use wasm_bindgen::prelude::*;
 
-use super::backend::{BackendChoice, BackendInfo, Speeds};
+use super::backend::BackendInfo;
 use crate::confidence::{Calibration, Verdict};
 use crate::model::ModelKind;
-use crate::prune::{Method, PruneSpec, Scope, Sparsity, Variant};
-use crate::train::Recipe;
+pub use crate::options::{FineTuneOptions, LabOptions, PreviewOptions, PruneOptions, SensitivityOptions, SweepOptions, TrainOptions};
+use crate::prune::PruneSpec;
 
 // Callbacks receive the engine's progress records with a `type` added.
 #[wasm_bindgen(typescript_custom_section)]
 const PROGRESS: &'static str = r#"
 export type Progress = ({ type: "batch" } & BatchProgress) | ({ type: "epoch" } & EpochSummary) | ({ type: "reconstruct" } & ReconstructProgress);
 "#;
-
-#[derive(Deserialize, Default, Tsify)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct LabOptions {
-    #[serde(default)]
-    #[tsify(optional)]
-    pub backend: BackendChoice,
-    /// `auto`'s figures from an earlier visit (BackendInfo.speeds), so it need not time again.
-    #[serde(default)]
-    #[tsify(optional)]
-    pub measured: Option<Speeds>,
-}
 
 /// The four Fashion-MNIST files, gzipped or raw IDX.
 #[derive(Deserialize, Tsify)]
@@ -46,118 +34,6 @@ pub struct DatasetFiles {
     #[serde(with = "serde_bytes")]
     #[tsify(type = "Uint8Array")]
     pub test_labels: Vec<u8>,
-}
-
-#[derive(Deserialize, Tsify)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct TrainOptions {
-    pub model: ModelKind,
-    #[tsify(optional)]
-    pub epochs: Option<usize>,
-    #[tsify(optional)]
-    pub batch_size: Option<usize>,
-    #[tsify(optional)]
-    pub lr: Option<f64>,
-    /// Train on the first N training images only.
-    #[tsify(optional)]
-    pub limit: Option<usize>,
-    #[tsify(optional)]
-    pub recipe: Option<Recipe>,
-    #[tsify(optional)]
-    pub seed: Option<u64>,
-    /// Evaluate on the test set afterwards (default true; a benchmark may skip it).
-    #[tsify(optional)]
-    pub evaluate: Option<bool>,
-    /// Train on augmented images too (mirrored, moved, silhouettes…), so drawings read right.
-    #[tsify(optional)]
-    pub augment: Option<bool>,
-    /// Hold out the first N training images and calibrate the model's confidence on them.
-    #[tsify(optional)]
-    pub validation: Option<usize>,
-}
-
-/// A pruning to preview: the method and its options (the sparsity is an argument).
-#[derive(Deserialize, Tsify)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PreviewOptions {
-    pub method: Method,
-    #[tsify(optional)]
-    pub scope: Option<Scope>,
-    #[tsify(optional)]
-    pub connected: Option<bool>,
-    #[tsify(optional)]
-    pub variant: Option<Variant>,
-}
-
-impl PreviewOptions {
-    pub fn spec(&self, sparsity: Sparsity) -> PruneSpec {
-        PruneOptions { scope: self.scope, connected: self.connected, variant: self.variant, reconstruct: None }.spec(self.method, sparsity)
-    }
-}
-
-#[derive(Deserialize, Default, Tsify)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PruneOptions {
-    /// Weight pruning; `sensitivity` needs `sensitivity()` run first.
-    #[tsify(optional)]
-    pub scope: Option<Scope>,
-    #[tsify(optional)]
-    pub connected: Option<bool>,
-    #[tsify(optional)]
-    pub variant: Option<Variant>,
-    /// Reconstruct on this many training images (1024 is the usual): choose what to drop and
-    /// update what is left layer by layer. Needs the data loaded; neuron pruning's full variant.
-    #[tsify(optional)]
-    pub reconstruct: Option<usize>,
-}
-
-impl PruneOptions {
-    /// The engine's request, with the defaults filled in.
-    pub fn spec(&self, method: Method, sparsity: Sparsity) -> PruneSpec {
-        PruneSpec { method, sparsity, scope: self.scope.unwrap_or_default(), connected: self.connected.unwrap_or(false), variant: self.variant.unwrap_or_default() }
-    }
-}
-
-#[derive(Deserialize, Default, Tsify)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SensitivityOptions {
-    /// Measure on the first N training images (default 2000).
-    #[tsify(optional)]
-    pub images: Option<usize>,
-}
-
-#[derive(Deserialize, Default, Tsify)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct FineTuneOptions {
-    #[tsify(optional)]
-    pub lr: Option<f64>,
-    #[tsify(optional)]
-    pub batch_size: Option<usize>,
-    /// Fine-tune on the first N training images only.
-    #[tsify(optional)]
-    pub limit: Option<usize>,
-}
-
-#[derive(Deserialize, Default, Tsify)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SweepOptions {
-    #[tsify(optional)]
-    pub methods: Option<Vec<Method>>,
-    /// Percentages; default: the report's ten.
-    #[tsify(optional)]
-    pub sparsities: Option<Vec<f64>>,
-    #[tsify(optional)]
-    pub finetune_epochs: Option<usize>,
-    /// Each line drawn twice, the second time reconstructed on this many training images.
-    #[tsify(optional)]
-    pub reconstruct: Option<usize>,
-    /// Weight pruning's scopes, a line each (default: global).
-    #[tsify(optional)]
-    pub scopes: Option<Vec<Scope>>,
-    #[tsify(optional)]
-    pub connected: Option<bool>,
-    #[tsify(optional)]
-    pub variant: Option<Variant>,
 }
 
 /// What the engine holds in memory (`Lab.memoryUse`): what a leak would make climb.
