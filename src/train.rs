@@ -53,7 +53,8 @@ pub struct EpochSummary {
     pub validation: Option<Evaluation>,
 }
 
-/// What the caller hears during training, and how it steers it.
+/// What the caller hears during training, and how it steers it (reconstruction uses its
+/// `pause` and `cancelled` too).
 pub trait Observer {
     fn on_batch(&mut self, _progress: &BatchProgress) {}
     fn on_epoch(&mut self, _summary: &EpochSummary) {}

@@ -20,7 +20,6 @@
 use faer::linalg::matmul::matmul;
 use faer::linalg::solvers::{DenseSolveCore, Solve};
 use faer::{Accum, Mat, MatRef, Par, Side};
-
 use serde::Serialize;
 
 use super::{Method, Pruning, PruneError, Variant};

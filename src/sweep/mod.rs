@@ -224,14 +224,17 @@ impl SweepConfig {
     pub fn lines(&self) -> Vec<Line> {
         let scopes = if self.scopes.is_empty() { global() } else { self.scopes.clone() };
         let twins: &[bool] = if self.reconstruct.is_some() { &[false, true] } else { &[false] };
-        self.methods
-            .iter()
-            .flat_map(|&method| match method {
+        let mut lines = Vec::new();
+        for &method in &self.methods {
+            let scopes: Vec<Option<Scope>> = match method {
                 Method::Weight => scopes.iter().map(|&s| Some(s)).collect(),
                 Method::Neuron => vec![None],
-            }.into_iter().map(move |scope| (method, scope)))
-            .flat_map(|(method, scope)| twins.iter().map(move |&reconstructed| Line { method, scope, reconstructed }))
-            .collect()
+            };
+            for scope in scopes {
+                lines.extend(twins.iter().map(|&reconstructed| Line { method, scope, reconstructed }));
+            }
+        }
+        lines
     }
 }
 
