@@ -248,6 +248,13 @@ impl Dataset {
         Dataset { images: self.images[..n * IMAGE_PIXELS].to_vec(), labels: self.labels[..n].to_vec() }
     }
 
+    /// The items `range` (clamped to the set), copied.
+    pub fn slice(&self, range: std::ops::Range<usize>) -> Dataset {
+        let end = range.end.min(self.len());
+        let start = range.start.min(end);
+        Dataset { images: self.images[start * IMAGE_PIXELS..end * IMAGE_PIXELS].to_vec(), labels: self.labels[start..end].to_vec() }
+    }
+
     /// Splits off the first `n` items, as the report held out the first 5,000 training images
     /// for validation. Returns `(first n, rest)`.
     pub fn split_at(&self, n: usize) -> (Dataset, Dataset) {
@@ -587,5 +594,9 @@ mod tests {
         assert_eq!(val.labels(), &[0]);
         assert_eq!(train.labels(), &[1, 2, 3]);
         assert_eq!(ds.select(&[3, 0]).labels(), &[3, 0]);
+        // A slice is clamped to the set.
+        assert_eq!(ds.slice(1..3).labels(), &[1, 2]);
+        assert_eq!(ds.slice(2..10).labels(), &[2, 3]);
+        assert!(ds.slice(5..9).is_empty());
     }
 }

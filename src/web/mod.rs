@@ -17,6 +17,7 @@ mod js;
 mod session;
 mod types;
 
+use std::borrow::Cow;
 use std::rc::Rc;
 
 use js_sys::{Float32Array, Promise};
@@ -126,8 +127,12 @@ impl Lab {
             let o: TrainOptions = required(options, "training options (at least the model: \"mlp\" or \"cnn\")")?;
             let data = inner.data()?;
             let cfg = o.config();
-            let (held_out, rest) = data.train.split_at(o.validation.unwrap_or(0).min(data.train.len()));
-            let train_set = first(&rest, o.limit)?;
+            // Copies only what is asked for: a copy of the whole training set (47 MB) on every
+            // call left the wasm heap too fragmented for the next large buffer, and the wasm
+            // memory, which never shrinks, stepped up by a sixth after a dozen runs.
+            let held = o.validation.unwrap_or(0).min(data.train.len());
+            let held_out = data.train.take(held);
+            let train_set = part(&data.train, held, o.limit)?;
             let mut obs = WebObserver::new(&inner, Callback::new(on_progress));
             let test = o.evaluate.unwrap_or(true).then_some(&data.test);
             let (model, outcome) = train::train(&Arch::report(o.model), cfg, &train_set, None, test, &inner.device, &mut obs).await?;
@@ -242,7 +247,7 @@ impl Lab {
             let data = inner.data()?;
             let cfg = finetune_config(pruning.weights.arch.kind(), epochs, pruning.spec.sparsity).with(o.lr, o.batch_size, None);
             let mut obs = WebObserver::new(&inner, Callback::new(on_progress));
-            let train_set = first(&data.train, o.limit)?;
+            let train_set = part(&data.train, 0, o.limit)?;
             let Some(tuned) = finetune(&pruning, &train_set, cfg, &inner.device, &mut obs).await? else {
                 return Err(LabError::Cancelled("fine-tuning"));
             };
@@ -299,7 +304,7 @@ impl Lab {
             let _busy = inner.begin("measuring sensitivity")?;
             let o: SensitivityOptions = js::options(options)?;
             let (dense, data) = (inner.dense("measuring sensitivity")?, inner.data()?);
-            let images = first(&data.train, Some(o.images.unwrap_or(prune::sensitivity::DEFAULT_IMAGES)))?;
+            let images = part(&data.train, 0, Some(o.images.unwrap_or(prune::sensitivity::DEFAULT_IMAGES)))?;
             let on_point = Callback::new(on_point);
             let mut obs = WebObserver::new(&inner, Callback::new(JsValue::UNDEFINED));
             let Some(curves) = prune::sensitivity(&dense, &images, &inner.device, &mut obs, |p| on_point.call(None, p)).await? else {
@@ -619,11 +624,12 @@ fn read_drawing(value: JsValue) -> Result<Drawing, LabError> {
     Ok(drawing)
 }
 
-/// The first `limit` items of `data` (all of it without a limit), borrowed when possible.
-fn first(data: &Dataset, limit: Option<usize>) -> Result<std::borrow::Cow<'_, Dataset>, LabError> {
-    match limit {
-        Some(0) => Err(LabError::Options("limit must be at least 1".into())),
-        Some(n) if n < data.len() => Ok(std::borrow::Cow::Owned(data.take(n))),
-        _ => Ok(std::borrow::Cow::Borrowed(data)),
+/// The items of `data` after the first `skip`, at most `limit` of them (all without a limit):
+/// borrowed when that is all of it, else a copy of only those.
+fn part(data: &Dataset, skip: usize, limit: Option<usize>) -> Result<Cow<'_, Dataset>, LabError> {
+    if limit == Some(0) {
+        return Err(LabError::Options("limit must be at least 1".into()));
     }
+    let end = limit.map_or(data.len(), |n| skip.saturating_add(n).min(data.len()));
+    Ok(if skip == 0 && end == data.len() { Cow::Borrowed(data) } else { Cow::Owned(data.slice(skip..end)) })
 }
