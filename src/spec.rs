@@ -205,8 +205,8 @@ pub struct TrainConfig {
     /// Reshuffle the training set every epoch (with `seed + epoch`).
     pub shuffle: bool,
     pub seed: u64,
-    /// Train on label-preserving variations of the images ([`Augment::default`]): mirrored,
-    /// moved, re-shaded, as silhouettes and outlines, so the model also reads drawings.
+    /// Train on label-preserving variations of the images ([`crate::augment::Augment::default`]):
+    /// mirrored, moved, re-shaded, as silhouettes and outlines, so the model also reads drawings.
     #[serde(default)]
     pub augment: bool,
 }
