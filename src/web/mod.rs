@@ -127,9 +127,8 @@ impl Lab {
             let o: TrainOptions = required(options, "training options (at least the model: \"mlp\" or \"cnn\")")?;
             let data = inner.data()?;
             let cfg = o.config();
-            // Copies only what is asked for: a copy of the whole training set (47 MB) on every
-            // call left the wasm heap too fragmented for the next large buffer, and the wasm
-            // memory, which never shrinks, stepped up by a sixth after a dozen runs.
+            // Copies only the images it uses: the whole training set is 47 MB, and a copy of it
+            // per call is a large transient buffer in a wasm memory that never shrinks.
             let held = o.validation.unwrap_or(0).min(data.train.len());
             let held_out = data.train.take(held);
             let train_set = part(&data.train, held, o.limit)?;
