@@ -47,6 +47,7 @@ options = {
     'lab.json': {"backend": "auto", "measured": {"adapter": "a", "webgpu": 100.5, "cpu": 900, "cached": True}},
     'train.json': {"model": "mlp", "epochs": 5, "batchSize": 64, "lr": 0.001, "limit": 60000, "recipe": "report", "seed": 7, "evaluate": False, "augment": True, "validation": 5000},
     'prune.json': {"scope": "lamp", "connected": True, "variant": "report", "reconstruct": 1024},
+    'prune-default.json': {"reconstruct": True},
     'preview.json': {"method": "neuron", "scope": "sensitivity", "variant": "full"},
     'sweep.json': {"methods": ["weight", "neuron"], "sparsities": [0, 25, 50, 99.5], "finetuneEpochs": 1, "reconstruct": 64, "scopes": ["global", "layer"], "connected": False, "variant": "full"},
     'finetune.json': {"lr": 0.0005, "batchSize": 32, "limit": 1000, "images": 2000},

@@ -3,10 +3,13 @@
 //! them as the Lab does; tsify writes each into `pkg/prunelab.d.ts`, where a field with a serde
 //! default is optional.
 
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::model::ModelKind;
-use crate::spec::{Method, PruneError, PruneSpec, Recipe, Scope, Sparsity, TrainConfig, Variant};
+use crate::spec::{DEFAULT_CALIBRATION, Method, PruneError, PruneSpec, Recipe, Scope, Sparsity, TrainConfig, Variant};
 
 /// MLP training speed on each backend, in samples/s (batch 64), measured on one adapter.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -112,8 +115,11 @@ pub struct PruneOptions {
     pub scope: Option<Scope>,
     pub connected: Option<bool>,
     pub variant: Option<Variant>,
-    /// Reconstruct on this many training images (1024 is the usual): choose what to drop and
-    /// update what is left layer by layer. Needs the data loaded; neuron pruning's full variant.
+    /// Reconstruct: choose what to drop and update what is left layer by layer, calibrated on
+    /// the first training images: `true` for the engine's default count, or a number. Needs the
+    /// data loaded; neuron pruning's full variant.
+    #[serde(deserialize_with = "calibration")]
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "boolean | number"))]
     pub reconstruct: Option<usize>,
 }
 
@@ -150,7 +156,9 @@ pub struct SweepOptions {
     /// Percentages; default: the report's ten.
     pub sparsities: Option<Vec<f64>>,
     pub finetune_epochs: Option<usize>,
-    /// Each line drawn twice, the second time reconstructed on this many training images.
+    /// Each line drawn twice, the second time reconstructed (as `PruneOptions::reconstruct`).
+    #[serde(deserialize_with = "calibration")]
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "boolean | number"))]
     pub reconstruct: Option<usize>,
     /// Weight pruning's scopes, a line each (default: global).
     pub scopes: Option<Vec<Scope>>,
@@ -163,6 +171,43 @@ impl SweepOptions {
     pub fn sparsities(&self) -> Result<Option<Vec<Sparsity>>, PruneError> {
         self.sparsities.as_ref().map(|ks| ks.iter().map(|&k| Sparsity::new(k)).collect()).transpose()
     }
+}
+
+/// `reconstruct`'s calibration images: `true` is the engine's default ([`DEFAULT_CALIBRATION`]),
+/// so that callers need not repeat it; `false` (or null) none; a number that many.
+fn calibration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+    #[derive(Clone, Copy)]
+    struct Images;
+    impl Visitor<'_> for Images {
+        type Value = Option<usize>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            write!(f, "true (the default {DEFAULT_CALIBRATION} images), false, or a number of training images")
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            Ok(v.then_some(DEFAULT_CALIBRATION))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            usize::try_from(v).map(Some).map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            u64::try_from(v).map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self)).and_then(|v| self.visit_u64(v))
+        }
+        // JavaScript's numbers arrive as f64: whole ones only.
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            if v.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&v) {
+                Ok(Some(v as usize))
+            } else {
+                Err(E::invalid_value(de::Unexpected::Float(v), &self))
+            }
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    d.deserialize_any(Images)
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -200,5 +245,21 @@ mod tests {
         let sweep: SweepOptions = serde_json::from_str(r#"{"sparsities": [50, 150]}"#).unwrap();
         assert!(matches!(sweep.sparsities(), Err(PruneError::BadSparsity(k)) if k == "150"));
         assert!(serde_json::from_str::<PreviewOptions>(r#"{"method": "magic"}"#).is_err());
+    }
+
+    #[test]
+    fn reconstruct_takes_true_for_the_default_or_a_count() {
+        let images = |json: &str| serde_json::from_str::<PruneOptions>(json).map(|o| o.reconstruct);
+        assert_eq!(images(r#"{"reconstruct": true}"#).unwrap(), Some(DEFAULT_CALIBRATION));
+        assert_eq!(images(r#"{"reconstruct": false}"#).unwrap(), None);
+        assert_eq!(images(r#"{"reconstruct": null}"#).unwrap(), None);
+        assert_eq!(images(r#"{}"#).unwrap(), None);
+        assert_eq!(images(r#"{"reconstruct": 2048}"#).unwrap(), Some(2048));
+        for bad in ["1.5", "-1", "\"yes\""] {
+            let e = images(&format!(r#"{{"reconstruct": {bad}}}"#)).err().unwrap().to_string();
+            assert!(e.contains("true (the default 1024 images), false, or a number"), "{bad}: {e}");
+        }
+        let sweep: SweepOptions = serde_json::from_str(r#"{"reconstruct": true}"#).unwrap();
+        assert_eq!(sweep.reconstruct, Some(DEFAULT_CALIBRATION));
     }
 }

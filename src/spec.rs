@@ -149,6 +149,10 @@ pub enum Variant {
     Report,
 }
 
+/// Calibration images pruning with reconstruction takes by default (the 1,024, from the
+/// start of the training set).
+pub const DEFAULT_CALIBRATION: usize = 1024;
+
 /// Why pruning could not be done.
 #[derive(Debug, thiserror::Error)]
 pub enum PruneError {

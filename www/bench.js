@@ -114,12 +114,12 @@ async function benchBackend(backend) {
       const sweep = await lab.sweep({ methods: ['weight', 'neuron'] });
       out.mlp_sweep_seconds = round((performance.now() - t) / 1000, 2);
       out.mlp_sweep_points = sweep.points.length;
-      // One-shot pruning with reconstruction on the default calibration set (1,024 training
+      // One-shot pruning with reconstruction on the engine's default calibration set (1,024 training
       // images): the engine's own figure for choosing, compensating and applying the mask.
       out.reconstruct_ms = {};
       for (const [method, k] of [['weight', 90], ['neuron', 70]]) {
         status(`${backend}: ${method} pruning at ${k} % with reconstruction`);
-        const r = await (method === 'weight' ? lab.pruneWeights(k, { reconstruct: 1024 }) : lab.pruneNeurons(k, { reconstruct: 1024 }));
+        const r = await (method === 'weight' ? lab.pruneWeights(k, { reconstruct: true }) : lab.pruneNeurons(k, { reconstruct: true }));
         out.reconstruct_ms[`${method}_${k}`] = round(r.prune_ms, 0);
       }
       await lab.reset();

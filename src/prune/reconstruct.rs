@@ -27,8 +27,7 @@ use crate::data::{Dataset, IMAGE_PIXELS};
 use crate::model::{LayerKind, Mask, Weights};
 use crate::train::Observer;
 
-/// Calibration images by default (the 1,024, from the start of the training set).
-pub const DEFAULT_CALIBRATION: usize = 1024;
+pub use crate::spec::DEFAULT_CALIBRATION;
 /// Damping added to the Hessian's diagonal, as a fraction of its mean: SparseGPT's 1 %. It keeps
 /// H invertible when the calibration set is smaller than the layer is wide, or inputs are dead.
 pub const DAMPING: f64 = 0.01;
@@ -138,8 +137,9 @@ async fn weights_layer_by_layer<O: Observer, F: FnMut(&ReconstructProgress)>(
         let fail = |why: String| PruneError::Reconstruct(format!("layer {}: {why}", layer.name));
         // Once a layer below has lost weights this layer's inputs have moved: first the dense
         // kernel that best gives, on them, what the dense network gave here; then OBS on that.
-        let start = if moved { corrected(x.as_ref(), x_dense.as_ref(), &layer.weight.values, layer.units()).map_err(fail)? } else { layer.weight.values.clone() };
-        let Some((values, keep)) = reconstruct_layer(x.as_ref(), &start, layer.units(), removed, steps, &layer.name).await.map_err(fail)? else {
+        let h = gram(x.as_ref());
+        let start = if moved { corrected(&h, x.as_ref(), x_dense.as_ref(), &layer.weight.values, layer.units()).map_err(fail)? } else { layer.weight.values.clone() };
+        let Some((values, keep)) = reconstruct_layer(h, &start, layer.units(), removed, steps, &layer.name).await.map_err(fail)? else {
             return Ok(None);
         };
         weights.layers[li].weight.values = values;
@@ -153,15 +153,24 @@ async fn weights_layer_by_layer<O: Observer, F: FnMut(&ReconstructProgress)>(
     Ok(Some((weights, mask)))
 }
 
-/// The dense kernel that, on the pruned network's inputs `x`, best gives what the dense kernel
-/// `w` gave on the dense network's inputs `x_dense`: (XᵀX + λI)⁻¹ Xᵀ X_dense W.
-fn corrected(x: MatRef<f64>, x_dense: MatRef<f64>, w: &[f32], m: usize) -> Result<Vec<f32>, String> {
+/// XᵀX over the calibration rows of `x`: a layer's Hessian before damping, which the correction
+/// and OBS both start from (the largest product of a layer's reconstruction, made once).
+fn gram(x: MatRef<f64>) -> Mat<f64> {
+    let d = x.ncols();
+    let mut h = Mat::<f64>::zeros(d, d);
+    matmul(h.as_mut(), Accum::Replace, x.transpose(), x, 1.0, Par::Seq);
+    h
+}
+
+/// The dense kernel that, on the pruned network's inputs `x` (whose [`gram`] is `xtx`), best
+/// gives what the dense kernel `w` gave on the dense network's inputs `x_dense`:
+/// (XᵀX + λI)⁻¹ Xᵀ X_dense W.
+fn corrected(xtx: &Mat<f64>, x: MatRef<f64>, x_dense: MatRef<f64>, w: &[f32], m: usize) -> Result<Vec<f32>, String> {
     let d = x.ncols();
     let w = Mat::from_fn(d, m, |i, j| w[i * m + j] as f64);
     let mut target = Mat::<f64>::zeros(x.nrows(), m);
     matmul(target.as_mut(), Accum::Replace, x_dense, w.as_ref(), 1.0, Par::Seq);
-    let mut h = Mat::<f64>::zeros(d, d);
-    matmul(h.as_mut(), Accum::Replace, x.transpose(), x, 1.0, Par::Seq);
+    let mut h = xtx.clone();
     damp(&mut h);
     let mut rhs = Mat::<f64>::zeros(d, m);
     matmul(rhs.as_mut(), Accum::Replace, x.transpose(), target.as_ref(), 1.0, Par::Seq);
@@ -279,19 +288,20 @@ fn relu_layer(x: MatRef<f64>, w: &[f32], b: &[f32]) -> Mat<f64> {
 }
 
 /// One dense layer: removes exactly `count` of the `[in, out]` kernel `w` (row-major, `m`
-/// outputs) by OBS saliency and updates the rest so the outputs on inputs `x` change least.
-/// Returns the new kernel and which entries stay (`None` when cancelled between blocks).
+/// outputs) by OBS saliency and updates the rest so the outputs on the calibration inputs, whose
+/// [`gram`] is `xtx`, change least. Returns the new kernel and which entries stay (`None` when
+/// cancelled between blocks).
 async fn reconstruct_layer<O: Observer, F: FnMut(&ReconstructProgress)>(
-    x: MatRef<'_, f64>,
+    xtx: Mat<f64>,
     w: &[f32],
     m: usize,
     count: usize,
     steps: &mut Steps<'_, O, F>,
     name: &str,
 ) -> Result<Option<(Vec<f32>, Vec<bool>)>, String> {
-    let d = x.ncols();
+    let d = xtx.ncols();
     assert_eq!(w.len(), d * m, "kernel shape");
-    let u = inverse_hessian_factor(x)?;
+    let u = inverse_hessian_factor(xtx)?;
     // Column i of `wt` holds input i's weights to every output (the kernel transposed), so that a
     // step over the inputs walks contiguous memory.
     let mut wt = Mat::from_fn(m, d, |j, i| w[i * m + j] as f64);
@@ -347,13 +357,11 @@ async fn reconstruct_layer<O: Observer, F: FnMut(&ReconstructProgress)>(
     Ok(Some((values, keep)))
 }
 
-/// The upper Cholesky factor U of H⁻¹ (H⁻¹ = UᵀU), H = XᵀX over the calibration rows of `x`,
-/// damped. An input that is zero on every calibration image gets a unit diagonal: its weights
-/// cannot change the outputs there, and the damping keeps them from dividing by zero.
-fn inverse_hessian_factor(x: MatRef<f64>) -> Result<Mat<f64>, String> {
-    let d = x.ncols();
-    let mut h = Mat::<f64>::zeros(d, d);
-    matmul(h.as_mut(), Accum::Replace, x.transpose(), x, 1.0, Par::Seq);
+/// The upper Cholesky factor U of H⁻¹ (H⁻¹ = UᵀU), H the [`gram`] `h`, damped. An input that
+/// is zero on every calibration image gets a unit diagonal: its weights cannot change the
+/// outputs there, and the damping keeps them from dividing by zero.
+fn inverse_hessian_factor(mut h: Mat<f64>) -> Result<Mat<f64>, String> {
+    let d = h.ncols();
     for i in 0..d {
         if h[(i, i)] == 0.0 {
             h[(i, i)] = 1.0;
@@ -374,7 +382,7 @@ mod tests {
     /// One layer's reconstruction, run to the end.
     fn layer(x: MatRef<f64>, w: &[f32], m: usize, count: usize) -> Result<(Vec<f32>, Vec<bool>), String> {
         let mut steps = Steps { obs: &mut Quiet, on_progress: |_: &ReconstructProgress| {}, step: 0, steps: 0 };
-        crate::block_on(reconstruct_layer(x, w, m, count, &mut steps, "test")).map(|done| done.expect("Quiet never cancels"))
+        crate::block_on(reconstruct_layer(gram(x), w, m, count, &mut steps, "test")).map(|done| done.expect("Quiet never cancels"))
     }
 
     /// Cancels once it has been paused `after` times.
@@ -485,7 +493,7 @@ mod tests {
         let mut seen = Vec::new();
         let mut obs = CancelAfter { after: 2, paused: 0 };
         let mut steps = Steps { obs: &mut obs, on_progress: |p: &ReconstructProgress| seen.push((p.step, p.steps)), step: 0, steps: 3 };
-        let done = crate::block_on(reconstruct_layer(x.as_ref(), &w, m, 6_000, &mut steps, "test")).unwrap();
+        let done = crate::block_on(reconstruct_layer(gram(x.as_ref()), &w, m, 6_000, &mut steps, "test")).unwrap();
         assert!(done.is_none(), "cancelled after the second of three blocks");
         assert_eq!(seen, [(1, 3), (2, 3)]);
     }

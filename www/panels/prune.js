@@ -11,8 +11,8 @@ export function setupPrune(page) {
   /** The methods the page offers (its radio buttons), all of which a sweep runs. */
   const methods = () => [...document.querySelectorAll('input[name="prune-method"]')].map((r) => r.value);
   const stats = (text) => ($('prune-stats').textContent = text);
-  /** Calibration images for reconstruction when its box is ticked (the engine's default count). */
-  const reconstruct = () => ($('prune-reconstruct').checked ? 1024 : undefined);
+  /** Reconstruction when its box is ticked, on the engine's default calibration images. */
+  const reconstruct = () => ($('prune-reconstruct').checked || undefined);
 
   function syncControls() {
     const neuron = method() === 'neuron';
