@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the browser bundles: the vendored front-end libraries (npm → www/vendor/) and the wasm
-# Lab twice (wasm-pack, optimised by wasm-opt, gzipped beside it as the page downloads it):
+# Lab twice (cargo, then wasm-bindgen, optimised by wasm-opt, gzipped beside it as the page
+# downloads it):
 #   www/pkg/          the CPU bundle (burn flex): what most visitors need, a third of the bytes
 #   www/pkg-webgpu/   the WebGPU bundle (burn-wgpu as well), loaded by the worker only when the
 #                     backend asked for, or auto on a real GPU, needs it (Lab.needsWebgpu)
@@ -21,10 +22,18 @@ source scripts/wasm-env.sh
 
 bash scripts/vendor-web.sh   # npm packages: uPlot for the page
 
-# The native wasm-opt that setup-tools.sh installs with cargo (binaryen 116; not Debian 12's 108,
-# which breaks the bundle, see Cargo.toml; not npm's, a JavaScript build, several times slower).
-WASM_OPT="${CARGO_HOME:-$HOME/.cargo}/bin/wasm-opt"
-[[ -x $WASM_OPT ]] || { echo "build-web: no $WASM_OPT: run bash scripts/setup-tools.sh --web" >&2; exit 1; }
+# wasm-opt: binaryen 116 as setup-tools.sh installed it, its prebuilt library (driven by
+# scripts/wasm-opt.py) or else the `wasm-opt` crate's binary. Not Debian 12's 108, which breaks the
+# bundle (see Cargo.toml); not npm's, a JavaScript build, several times slower.
+BINARYEN_LIB="${PRUNELAB_TOOLS:-$HOME/.cache/prunelab-tools}/binaryen-116/libbinaryen.so"
+if [[ -f $BINARYEN_LIB ]]; then
+  WASM_OPT=(python3 "$ROOT/scripts/wasm-opt.py" "$BINARYEN_LIB")
+elif [[ -x ${CARGO_HOME:-$HOME/.cargo}/bin/wasm-opt ]]; then
+  WASM_OPT=("${CARGO_HOME:-$HOME/.cargo}/bin/wasm-opt")
+else
+  echo "build-web: no binaryen 116 ($BINARYEN_LIB or ~/.cargo/bin/wasm-opt): run bash scripts/setup-tools.sh --web" >&2
+  exit 1
+fi
 
 # inputs_hash FEATURES: one SHA-256 over the content of everything a bundle is built from, its
 # cargo features, and the versions of the tools that build it. Content, not mtimes: a fresh
@@ -36,10 +45,10 @@ inputs_hash() {
     echo "features: $1"
     # src/bin/ is the CLI, which the wasm build leaves out.
     find src -path src/bin -prune -o -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
-    sha256sum Cargo.toml Cargo.lock .cargo/config.toml scripts/wasm-env.sh scripts/build-web.sh
+    sha256sum Cargo.toml Cargo.lock .cargo/config.toml scripts/wasm-env.sh scripts/build-web.sh scripts/wasm-opt.py
     rustc -vV
     wasm-bindgen --version
-    "$WASM_OPT" --version
+    "${WASM_OPT[@]}" --version
     env | grep -E '^(RUSTFLAGS|CARGO_ENCODED_RUSTFLAGS|CARGO_PROFILE_|CARGO_BUILD_)' | sort || true
   } | sha256sum | cut -d' ' -f1
 }
@@ -70,13 +79,15 @@ bundle() {
     return
   fi
 
-  local t0=$SECONDS t1 t2 dir="$CARGO_TARGET_DIR/wasm-pack/$name"
-  wasm-pack build --target web --release --mode no-install --out-dir "$dir" --out-name prunelab \
-    -- ${features:+--features "$features"}
+  local t0=$SECONDS t1 t2 dir="$CARGO_TARGET_DIR/wasm-bindgen/$name"
+  # What `wasm-pack build --target web` does, without wasm-pack (one tool less to compile).
+  cargo build --lib --release --target wasm32-unknown-unknown ${features:+--features "$features"}
+  wasm-bindgen "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/prunelab.wasm" \
+    --target web --out-dir "$dir" --out-name prunelab
   t1=$SECONDS
   # Sized for download (-Oz; the CPU kernels keep their opt-level 3 code from rustc, see
   # Cargo.toml). The features are those rustc's wasm32 target emits, plus SIMD (.cargo/config.toml).
-  "$WASM_OPT" "$dir/prunelab_bg.wasm" -Oz "${extra[@]}" -o "$dir/prunelab_bg.wasm" \
+  "${WASM_OPT[@]}" "$dir/prunelab_bg.wasm" -Oz "${extra[@]}" -o "$dir/prunelab_bg.wasm" \
     --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue
   t2=$SECONDS
@@ -88,7 +99,7 @@ bundle() {
   # Keep this bundle, and the four newest others (about 12 MB each).
   mkdir -p "$cache.tmp" && cp "${out[@]}" "$cache.tmp/" && rm -rf "$cache" && mv "$cache.tmp" "$cache"
   (cd "$CARGO_TARGET_DIR/web-bundle" && ls -t | tail -n +6 | xargs -r rm -rf)
-  printf 'build-web: www/%s/prunelab_bg.wasm %d bytes (%d gzipped) in %ds (wasm-pack %ds, wasm-opt %ds)\n' \
+  printf 'build-web: www/%s/prunelab_bg.wasm %d bytes (%d gzipped) in %ds (cargo and wasm-bindgen %ds, wasm-opt %ds)\n' \
     "$name" "$(stat -c %s "www/$name/prunelab_bg.wasm")" "$(stat -c %s "www/$name/prunelab_bg.wasm.gz")" \
     "$((t2 - t0))" "$((t1 - t0))" "$((t2 - t1))"
 }

@@ -4,11 +4,13 @@
 # so re-runs take a second or two.
 #
 #   bash scripts/setup-tools.sh          # Rust wasm32 target + Fashion-MNIST data
-#   bash scripts/setup-tools.sh --web    # ... plus the browser toolchain: wasm-pack, wasm-bindgen-cli,
-#                                        #     wasm-opt, chromium, chromedriver, node and npm packages,
-#                                        #     and the fuzzing tools (nightly, cargo-fuzz)
+#   bash scripts/setup-tools.sh --web    # ... plus the browser toolchain: wasm-bindgen-cli,
+#                                        #     binaryen (wasm-opt), chromium, chromedriver, node and
+#                                        #     npm packages
 #   bash scripts/setup-tools.sh --site   # ... what building the site needs: --web without the
 #                                        #     browser and its driver (build-site.sh, CI hosts)
+#   bash scripts/setup-tools.sh --web --fuzz   # ... and the fuzzing tools (nightly, cargo-fuzz):
+#                                        #     what scripts/test.sh needs
 #
 # Assumes a Rust toolchain installed with rustup (the version in Cargo.toml's rust-version or newer).
 set -euo pipefail
@@ -18,17 +20,18 @@ die() { printf 'setup-tools: ERROR: %s\n' "$*" >&2; exit 1; }
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 WASM_TARGET=wasm32-unknown-unknown
-WASM_PACK_SERIES=0.15   # accepted wasm-pack minor series (0.15.x); installs the latest with --locked
-WASM_OPT_VERSION=0.116.1   # the wasm-opt crate: a native binaryen 116 (see install_wasm_opt)
+WASM_OPT_VERSION=0.116.1   # binaryen 116 (see install_wasm_opt)
 
 WEB=0
 BROWSER=1
+FUZZ=0
 for arg in "$@"; do
   case $arg in
     --web) WEB=1 ;;
     --site) WEB=1; BROWSER=0 ;;
-    -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}"; exit 0 ;;
-    *) die "unknown argument: $arg (accepted: --web, --site)" ;;
+    --fuzz) FUZZ=1 ;;
+    -h|--help) sed -n '2,14p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    *) die "unknown argument: $arg (accepted: --web, --site, --fuzz)" ;;
   esac
 done
 
@@ -102,18 +105,6 @@ install_wasm_target() {
 # ---------------------------------------------------------------------------------------------
 # --web only: the browser build and its tests.
 
-# wasm-pack 0.15.x (cargo install, ~4 min on 2 cores).
-install_wasm_pack() {
-  local have
-  have=$(wasm-pack --version 2>/dev/null || true)          # "wasm-pack 0.15.1"
-  if [[ $have =~ ^wasm-pack\ ${WASM_PACK_SERIES//./\\.}\. ]]; then
-    log "$have already installed"
-  else
-    log "installing wasm-pack $WASM_PACK_SERIES.x (found: ${have:-none})"
-    cargo install wasm-pack --locked
-  fi
-}
-
 # wasm-bindgen-cli at exactly Cargo.lock's wasm-bindgen version (~5 CPU-min).
 # NOT --locked: with it resolution fails here (its locked webpki-roots is not served).
 install_wasm_bindgen_cli() {
@@ -133,18 +124,44 @@ install_wasm_bindgen_cli() {
   fi
 }
 
-# wasm-opt, the bundle's optimiser: the `wasm-opt` crate compiles binaryen 116 from source into a
-# native binary (about 21 CPU-minutes, once). Not Debian 12's binaryen 108: it breaks wasm-bindgen's
-# externref table (see Cargo.toml). Not npm's binaryen: a JavaScript build, several times slower
-# on every bundle build. Checked at ~/.cargo/bin, where cargo puts it, not Debian's on PATH.
+# wasm-opt, the bundle's optimiser: binaryen 116. Not Debian 12's binaryen 108: it breaks
+# wasm-bindgen's externref table (see Cargo.toml). Not npm's binaryen: a JavaScript build,
+# several times slower on every bundle build. On x86_64 Linux (glibc 2.35 or newer), binaryen
+# 116's prebuilt shared library from PyPI's icpp-binaryen wheel (6 MB, SHA-256 checked; no pip
+# needed), which scripts/wasm-opt.py drives: seconds to install. Elsewhere the `wasm-opt` crate,
+# which compiles binaryen 116 from source (about 21 CPU-minutes, once).
+BINARYEN_LIB="${PRUNELAB_TOOLS:-$HOME/.cache/prunelab-tools}/binaryen-116/libbinaryen.so"
+BINARYEN_WHEEL=https://files.pythonhosted.org/packages/ce/f5/eca03b1ae57915f8fe294d28fafc3ee848ec033f7596bacf2edae9f4b037/icpp_binaryen-116.0.1-py3-none-manylinux_2_35_x86_64.whl
+BINARYEN_WHEEL_SHA256=35fe9e8dd512977cd3dbaebf352eda4d6f686d0292d7d73942b5ffd3a1b06b20
 install_wasm_opt() {
-  local have want=${WASM_OPT_VERSION#*.}
+  local have want=${WASM_OPT_VERSION#*.} glibc tmp
   want=${want%%.*}                                          # 0.116.1 → binaryen 116
+  if [[ -f $BINARYEN_LIB ]] && python3 "$ROOT/scripts/wasm-opt.py" "$BINARYEN_LIB" --version >/dev/null; then
+    log "binaryen $want library already installed ($BINARYEN_LIB)"
+    return
+  fi
+  glibc=$(getconf GNU_LIBC_VERSION 2>/dev/null || true)     # "glibc 2.36"
+  glibc=${glibc#glibc }
+  if [[ $(uname -sm) == "Linux x86_64" && -n $glibc ]] \
+     && [[ $(printf '%s\n2.35\n' "$glibc" | sort -V | head -n1) == 2.35 ]]; then
+    log "installing binaryen $want's library from PyPI's icpp-binaryen 116.0.1 wheel"
+    tmp=$(mktemp -d)
+    curl -fsSL --retry 3 -o "$tmp/binaryen.whl" "$BINARYEN_WHEEL"
+    echo "$BINARYEN_WHEEL_SHA256  $tmp/binaryen.whl" | sha256sum --check --quiet \
+      || die "the icpp-binaryen wheel does not have the expected SHA-256"
+    python3 -m zipfile -e "$tmp/binaryen.whl" "$tmp/x"
+    mkdir -p "$(dirname "$BINARYEN_LIB")"
+    mv "$tmp/x/icpp_binaryen/lib/libbinaryen.so" "$BINARYEN_LIB"
+    rm -rf "$tmp"
+    python3 "$ROOT/scripts/wasm-opt.py" "$BINARYEN_LIB" --version >/dev/null \
+      || die "binaryen's library does not load here: remove $BINARYEN_LIB and install the wasm-opt crate (cargo install wasm-opt --version $WASM_OPT_VERSION --locked)"
+    return
+  fi
   have=$("${CARGO_HOME:-$HOME/.cargo}/bin/wasm-opt" --version 2>/dev/null || true)
   if [[ $have == "wasm-opt version $want "* ]]; then        # "wasm-opt version 116 (version_116)"
     log "$have already installed"
   else
-    log "installing the wasm-opt crate $WASM_OPT_VERSION (found: ${have:-none})"
+    log "installing the wasm-opt crate $WASM_OPT_VERSION (found: ${have:-none}; no prebuilt binaryen for $(uname -m), glibc ${glibc:-unknown})"
     command -v c++ >/dev/null 2>&1 || apt_install g++
     cargo install wasm-opt --version "$WASM_OPT_VERSION" --locked
   fi
@@ -208,11 +225,12 @@ install_browser_tools() {
 install_wasm_target
 if [[ $WEB -eq 1 ]]; then
   install_browser_tools
-  install_wasm_pack
   install_wasm_bindgen_cli
   install_wasm_opt
   install_npm_packages
-  [[ $BROWSER -eq 1 ]] && install_fuzz_tools
+fi
+if [[ $FUZZ -eq 1 ]]; then
+  install_fuzz_tools
 fi
 bash "$ROOT/scripts/setup-data.sh"
 log "done"

@@ -3,20 +3,22 @@
 #
 #   bash scripts/test.sh
 #
-#  1. scripts/setup-tools.sh --web   (wasm32 target, wasm-pack, wasm-bindgen-cli, wasm-opt,
-#                                      chromium, chromedriver, npm packages; skipped when present)
+#  1. scripts/setup-tools.sh --web --fuzz (wasm32 target, wasm-bindgen-cli, binaryen, chromium,
+#                                      chromedriver, npm packages, nightly and cargo-fuzz;
+#                                      skipped when present)
 #  2. scripts/setup-data.sh          (real Fashion-MNIST into www/data/, verified)
 #  3. cargo test --release           (native: engine, pruning, CLI, server, memory)
-#     fuzz_smoke                      (10 s of each fuzz target in fuzz/, cargo +nightly fuzz)
-#  4. scripts/build-web.sh           (the wasm bundle and vendored libraries into www/)
-#  5. cargo test --release --target wasm32-unknown-unknown --test web
+#  4. scripts/build-web.sh           (the wasm bundles and vendored libraries into www/)
+#  5. three lanes at once:
+#     browser: cargo test --release --target wasm32-unknown-unknown --test web
 #                                    (tests/web.rs in headless Chromium: CPU and WebGPU)
-#  6. tests/faces.test.mjs          (Node: the CLI and the bundle's Lab report alike; .d.ts complete)
-#  7. tests/e2e/page.test.mjs        (Playwright against the page served by `prunelab serve`)
-#  8. tests/e2e/site.test.mjs        (the site of scripts/build-site.sh on python3's http.server,
+#     page:    tests/faces.test.mjs  (Node: the CLI and the bundle's Lab report alike; .d.ts complete)
+#              tests/e2e/page.test.mjs (Playwright against the page served by `prunelab serve`)
+#              tests/e2e/site.test.mjs (the site of scripts/build-site.sh on python3's http.server,
 #                                      under a sub-path, embedded in a page of another origin)
+#     fuzz:    fuzz_smoke            (10 s of each fuzz target in fuzz/, cargo +nightly fuzz)
 # Builds go to $CARGO_TARGET_DIR (default ~/.cache/prunelab-target), outside the clone, so fresh
-# clones on one machine reuse them. Stops at the first failing step.
+# clones on one machine reuse them. Stops at the first failing step (or lane).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -43,7 +45,6 @@ wasm_tests() {
   # dependency builds.
   # shellcheck source=scripts/wasm-env.sh
   source scripts/wasm-env.sh
-  "$PRUNELAB" subset --train 320 --test 200 --out www/data/subset
   # What `wasm-pack test --headless --chrome` does, minus its `cargo build --tests`: that builds
   # every test target, the library's unit tests too (the whole crate again, in test mode, and
   # one more fat-LTO link), only to run tests/web.rs. cargo runs just that one, in Chromium,
@@ -61,7 +62,8 @@ e2e_tests() {
   "$PRUNELAB" serve --port "$port" --root www &
   pid=$!
   # shellcheck disable=SC2064
-  trap "kill $pid 2>/dev/null || true" RETURN
+  # A RETURN trap outlives its function: it removes itself, or it would fire at every later return.
+  trap "kill $pid 2>/dev/null || true; trap - RETURN" RETURN
   for _ in $(seq 50); do
     curl -fsS -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && break
     sleep 0.2
@@ -87,7 +89,7 @@ site_tests() {
   local dir port=${PRUNELAB_SITE_PORT:-8182} course_port=${PRUNELAB_COURSE_PORT:-8183} pids=() rc=0
   dir=$(mktemp -d)
   # shellcheck disable=SC2064
-  trap "kill \${pids[*]:-} 2>/dev/null || true; rm -rf '$dir'" RETURN
+  trap "kill \${pids[*]:-} 2>/dev/null || true; rm -rf '$dir'; trap - RETURN" RETURN
   # The site is a link to a build, so that the test can put a newer build in its place.
   bash scripts/build-site.sh --no-setup --out "$dir/builds/a"
   new_build "$dir/builds/a" "$dir/builds/b"
@@ -133,16 +135,34 @@ fuzz_smoke() {
   done
 }
 
+# together LANE…: runs the lanes (functions) at once, each line of output led by the lane's
+# name, and waits for all of them; fails when any failed. The browser tests, the page's tests
+# and the fuzz smoke each keep about one core busy (a worker running wasm, a fuzzer), so on two
+# cores they take about as long together as the longest alone; the builds before them use every
+# core already, and share one target directory (cargo's lock), so they stay one after another.
+together() {
+  local lane lanes=() rc=0 i
+  for lane in "$@"; do
+    ( set -o pipefail; "$lane" 2>&1 | sed -u "s/^/[$lane] /" ) &
+    lanes+=($!)
+  done
+  for i in "${!lanes[@]}"; do
+    wait "${lanes[$i]}" || { printf 'prunelab tests: lane %s failed\n' "${@:i+1:1}" >&2; rc=1; }
+  done
+  return "$rc"
+}
+browser() { step wasm_tests; }
+page() { step env PRUNELAB="$PRUNELAB" node --test tests/faces.test.mjs && step e2e_tests && step site_tests; }
+fuzz() { step fuzz_smoke; }
+
 echo "prunelab tests: repo $ROOT, CARGO_TARGET_DIR=$CARGO_TARGET_DIR"
-step bash scripts/setup-tools.sh --web
+step bash scripts/setup-tools.sh --web --fuzz
 step bash scripts/setup-data.sh
 step cargo test --release
-step fuzz_smoke
 step cargo build --release --bin prunelab
 step bash scripts/build-web.sh
-step wasm_tests
-step env PRUNELAB="$PRUNELAB" node --test tests/faces.test.mjs
-step e2e_tests
-step site_tests
+# The small real subset tests/web.rs trains on (made before the lanes, which all read www/).
+step "$PRUNELAB" subset --train 320 --test 200 --out www/data/subset
+step together browser page fuzz
 
 printf '\nprunelab tests: all steps passed (%ds)\n' "$((SECONDS - START))"

@@ -1,4 +1,4 @@
-//! The wasm Lab in a real browser (headless Chromium, `wasm-pack test --headless --chrome`):
+//! The wasm Lab in a real browser (headless Chromium, through wasm-bindgen-test-runner: scripts/test.sh):
 //! the same workflow on the CPU backend (flex) and on WebGPU (burn-wgpu; SwiftShader here).
 //!
 //! The data is a small real subset of Fashion-MNIST that `scripts/test.sh` cuts with
