@@ -50,13 +50,16 @@ def load(path):
     return lib
 
 
+# The C library, whose free() releases what BinaryenModuleAllocateAndWrite allocated.
+LIBC = ctypes.CDLL(None)
+LIBC.free.argtypes = [ctypes.c_void_p]
+
+
 def write(lib, module):
     """The module's bytes as wasm-opt writes them (no names section: no -g)."""
     result = lib.BinaryenModuleAllocateAndWrite(module, None)
     data = ctypes.string_at(result.binary, result.binary_bytes)
-    libc = ctypes.CDLL(None)
-    libc.free.argtypes = [ctypes.c_void_p]
-    libc.free(result.binary)
+    LIBC.free(result.binary)
     return data
 
 
@@ -103,19 +106,17 @@ def main(argv):
     lib.BinaryenSetShrinkLevel(level[1])
     lib.BinaryenSetDebugInfo(0)
     lib.BinaryenModuleOptimize(module)
+    data = write(lib, module)
     if converge:
         # As wasm-opt --converge: run the passes again until the binary stops shrinking, and keep
-        # the last result.
-        size = len(write(lib, module))
+        # the last result (its bytes are already written: the size was measured on them).
         while True:
             lib.BinaryenModuleOptimize(module)
-            now = len(write(lib, module))
-            if now >= size:
+            size, data = len(data), write(lib, module)
+            if len(data) >= size:
                 break
-            size = now
     if not lib.BinaryenModuleValidate(module):
         fail("binaryen's output does not validate")
-    data = write(lib, module)
     lib.BinaryenModuleDispose(module)
     with open(out, "wb") as f:
         f.write(data)
