@@ -254,17 +254,16 @@ pub fn encode_snapshot(s: &Snapshot) -> Vec<u8> {
     let dense = encode(&s.dense, &serde_json::Value::Null, Precision::F32);
     let pruned = s.pruned.as_ref().map(|(w, _)| encode(w, &serde_json::Value::Null, Precision::F32)).unwrap_or_default();
     let header = serde_json::to_vec(&SnapshotHeader { meta: s.meta.clone(), dense_bytes: dense.len(), pruned_bytes: pruned.len() }).expect("plain data");
-    let mut out = Vec::new();
+    let bits: Vec<bool> = s.pruned.iter().flat_map(|(_, mask)| mask.layers.iter().flat_map(|l| l.weight.iter().chain(&l.bias).copied())).collect();
+    // Sized at once: grown by doubling, this buffer passed through a block twice its size.
+    let mut out = Vec::with_capacity(16 + header.len() + dense.len() + pruned.len() + bits.len().div_ceil(8));
     out.extend_from_slice(SNAPSHOT_MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
     out.extend_from_slice(&(header.len() as u32).to_le_bytes());
     out.extend_from_slice(&header);
     out.extend_from_slice(&dense);
     out.extend_from_slice(&pruned);
-    if let Some((_, mask)) = &s.pruned {
-        let bits: Vec<bool> = mask.layers.iter().flat_map(|l| l.weight.iter().chain(&l.bias).copied()).collect();
-        out.extend(bits.chunks(8).map(|c| c.iter().enumerate().fold(0u8, |b, (i, &k)| b | ((k as u8) << i))));
-    }
+    out.extend(bits.chunks(8).map(|c| c.iter().enumerate().fold(0u8, |b, (i, &k)| b | ((k as u8) << i))));
     out
 }
 
