@@ -17,6 +17,8 @@ pub mod options;
 pub mod spec;
 
 #[cfg(feature = "engine")]
+pub mod adamw;
+#[cfg(feature = "engine")]
 pub mod confidence;
 #[cfg(feature = "engine")]
 pub mod prune;

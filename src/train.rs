@@ -8,12 +8,13 @@
 use std::future::Future;
 
 use burn::module::Module;
-use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
+use crate::adamw::FusedAdamW;
 use crate::augment::Augment;
 use crate::data::{Batch, Dataset, IMAGE_PIXELS, NUM_CLASSES, shuffled_indices};
 use crate::model::{Arch, DeviceMask, Mask, Model, Weights};
@@ -295,7 +296,7 @@ impl Trainer {
             return Err(TrainError::EmptyDataset);
         }
         let ad = device.clone().autodiff();
-        let optim = AdamWConfig::new().with_weight_decay(config.weight_decay).with_epsilon(config.epsilon).init();
+        let optim = FusedAdamW::module(config.weight_decay, config.epsilon);
         let total_steps = config.epochs * train_len.div_ceil(config.batch_size);
         Ok(Self { model: Some(model.to_device(&ad).train()), optim, config, device: ad, step: 0, total_steps, epoch: 0, mask: None, checkpoint: None })
     }
