@@ -25,7 +25,8 @@ bash scripts/vendor-web.sh   # npm packages: uPlot for the page
 # wasm-opt: binaryen 116 as setup-tools.sh installed it, its prebuilt library (driven by
 # scripts/wasm-opt.py) or else the `wasm-opt` crate's binary. Not Debian 12's 108, which breaks the
 # bundle (see Cargo.toml); not npm's, a JavaScript build, several times slower.
-BINARYEN_LIB="${PRUNELAB_TOOLS:-$HOME/.cache/prunelab-tools}/binaryen-116/libbinaryen.so"
+# shellcheck source=scripts/tool-paths.sh
+source scripts/tool-paths.sh   # BINARYEN_LIB
 if [[ -f $BINARYEN_LIB ]]; then
   WASM_OPT=(python3 "$ROOT/scripts/wasm-opt.py" "$BINARYEN_LIB")
 elif [[ -x ${CARGO_HOME:-$HOME/.cargo}/bin/wasm-opt ]]; then

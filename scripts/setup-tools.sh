@@ -130,7 +130,8 @@ install_wasm_bindgen_cli() {
 # 116's prebuilt shared library from PyPI's icpp-binaryen wheel (6 MB, SHA-256 checked; no pip
 # needed), which scripts/wasm-opt.py drives: seconds to install. Elsewhere the `wasm-opt` crate,
 # which compiles binaryen 116 from source (about 21 CPU-minutes, once).
-BINARYEN_LIB="${PRUNELAB_TOOLS:-$HOME/.cache/prunelab-tools}/binaryen-116/libbinaryen.so"
+# shellcheck source=scripts/tool-paths.sh
+source "$ROOT/scripts/tool-paths.sh"   # BINARYEN_LIB
 BINARYEN_WHEEL=https://files.pythonhosted.org/packages/ce/f5/eca03b1ae57915f8fe294d28fafc3ee848ec033f7596bacf2edae9f4b037/icpp_binaryen-116.0.1-py3-none-manylinux_2_35_x86_64.whl
 BINARYEN_WHEEL_SHA256=35fe9e8dd512977cd3dbaebf352eda4d6f686d0292d7d73942b5ffd3a1b06b20
 install_wasm_opt() {

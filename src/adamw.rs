@@ -81,18 +81,25 @@ impl FusedAdamW {
     /// w ← w·(1 − lr·λ) − lr·Δ. On the first step the moments start from the gradient alone.
     #[allow(clippy::too_many_arguments)]
     fn update(&self, lr: LearningRate, time: usize, w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], first: bool) {
-        let (b1, b2, eps) = (BETA_1, BETA_2, self.epsilon);
-        let (f1, f2) = (1.0 - b1, 1.0 - b2);
-        let (c1, c2) = (1f32 - b1.powi(time as i32), 1f32 - b2.powi(time as i32));
         let decay = lr * self.weight_decay as f64;
-        let (keep, lr) = ((1.0 - decay) as f32, lr as f32);
-        let run = |w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]| {
-            for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
-                (*m, *v) = if first { (g * f1, (g * g) * f2) } else { (*m * b1 + g * f1, *v * b2 + (g * g) * f2) };
-                let delta = (*m / c1) / ((*v / c2).sqrt() + eps);
-                // burn skips the decay's multiplication when there is none (x·1 = x anyway).
-                *w = if decay == 0.0 { *w } else { *w * keep } - delta * lr;
-            }
+        let k = Constants {
+            b1: BETA_1,
+            b2: BETA_2,
+            f1: 1.0 - BETA_1,
+            f2: 1.0 - BETA_2,
+            c1: 1f32 - BETA_1.powi(time as i32),
+            c2: 1f32 - BETA_2.powi(time as i32),
+            eps: self.epsilon,
+            keep: (1.0 - decay) as f32,
+            lr: lr as f32,
+        };
+        // burn skips the decay's multiplication when there is none (x·1 = x anyway). The
+        // choices are made here, outside the loop, so that it vectorises.
+        let run = |w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]| match (first, decay != 0.0) {
+            (true, true) => step::<true, true>(w, g, m, v, &k),
+            (true, false) => step::<true, false>(w, g, m, v, &k),
+            (false, true) => step::<false, true>(w, g, m, v, &k),
+            (false, false) => step::<false, false>(w, g, m, v, &k),
         };
         #[cfg(not(target_arch = "wasm32"))]
         {
@@ -102,6 +109,32 @@ impl FusedAdamW {
         }
         #[cfg(target_arch = "wasm32")]
         run(w, g, m, v);
+    }
+}
+
+/// A step's numbers, the same for every value.
+struct Constants {
+    b1: f32,
+    b2: f32,
+    f1: f32,
+    f2: f32,
+    c1: f32,
+    c2: f32,
+    eps: f32,
+    keep: f32,
+    lr: f32,
+}
+
+#[inline(always)]
+fn step<const FIRST: bool, const DECAY: bool>(w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], k: &Constants) {
+    let n = w.len();
+    let (g, m, v) = (&g[..n], &mut m[..n], &mut v[..n]);
+    for i in 0..n {
+        let gi = g[i];
+        let (mi, vi) = if FIRST { (gi * k.f1, (gi * gi) * k.f2) } else { (m[i] * k.b1 + gi * k.f1, v[i] * k.b2 + (gi * gi) * k.f2) };
+        (m[i], v[i]) = (mi, vi);
+        let delta = (mi / k.c1) / ((vi / k.c2).sqrt() + k.eps);
+        w[i] = if DECAY { w[i] * k.keep } else { w[i] } - delta * k.lr;
     }
 }
 
@@ -160,7 +193,7 @@ mod tests {
     }
 
     fn bits(t: Tensor<2>) -> Vec<u32> {
-        t.into_data().to_vec::<f32>().unwrap().into_iter().map(f32::to_bits).collect()
+        t.into_data().try_into_vec_as::<f32>().unwrap().into_iter().map(f32::to_bits).collect()
     }
 
     /// Steps of the fused optimizer and of burn's AdamW from the same weights and gradients end
