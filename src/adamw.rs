@@ -1,12 +1,14 @@
-//! AdamW whose update is one pass over memory on the CPU.
+//! AdamW whose update is one pass over memory on the CPU, natively.
 //!
 //! burn-optim's AdamW writes a step as some fifteen element-wise tensor operations (moments,
 //! bias corrections, square root, decay, step), each a pass over every parameter, most with a
 //! fresh buffer: on the report's MLP that was 28 % of the training time (README, Speed). On
 //! flex, [`FusedAdamW`] does the same arithmetic, operation for operation, in the same order
 //! and precision, in one pass that updates the weight and both moments in place, so training
-//! gives the same bits as with burn's AdamW (the tests check it). Elsewhere (WebGPU) it takes
-//! burn's own step: the GPU runs those operations and the host never sees the values.
+//! gives the same bits as with burn's AdamW (the tests check it). Elsewhere (`--device wgpu`)
+//! it takes burn's own step: the GPU runs those operations and the host never sees the values.
+//! The page keeps burn's AdamW: in its one-threaded wasm this loop measured 10 % slower
+//! (README, Speed), for reasons not yet found.
 //!
 //! The state is burn's `AdamWState`, so either path can continue what the other began.
 
@@ -45,16 +47,16 @@ impl Optimizer for FusedAdamW {
     type State<const D: usize> = AdamWState<D>;
 
     fn step<const D: usize>(&self, lr: LearningRate, weight: Tensor<D>, grad: Tensor<D>, state: Option<AdamWState<D>>) -> (Tensor<D>, Option<AdamWState<D>>) {
-        let shape = weight.shape();
+        // Only the conversions depend on the rank (burn instantiates this for ranks 0 to 8); the
+        // step itself is one function.
         let (w, g) = match (flex(weight), flex(grad)) {
             (Ok(w), Ok(g)) => (w, g),
             (w, g) => return self.burn.step(lr, w.map_or_else(|t| t, from_flex), g.map_or_else(|t| t, from_flex), state),
         };
-        // The moments, owned and writable, and the step number; none before the first step.
-        let (time, moments) = match state {
-            None => (1, None),
+        let moments = match state {
+            None => None,
             Some(AdamWState { momentum: AdaptiveMomentumState { time, moment_1, moment_2, max_moment_2: None } }) => match (flex(moment_1), flex(moment_2)) {
-                (Ok(m), Ok(v)) => (time + 1, Some((owned(m), owned(v)))),
+                (Ok(m), Ok(v)) => Some(Moments { time, m, v }),
                 (m, v) => {
                     let momentum = AdaptiveMomentumState::new(time, m.map_or_else(|t| t, from_flex), v.map_or_else(|t| t, from_flex));
                     return self.burn.step(lr, from_flex(w), from_flex(g), Some(AdamWState::new(momentum)));
@@ -62,12 +64,8 @@ impl Optimizer for FusedAdamW {
             },
             Some(other) => return self.burn.step(lr, from_flex(w), from_flex(g), Some(other)),
         };
-        let mut w = owned(w);
-        let g = values(&g);
-        let (mut m, mut v) = moments.unwrap_or_else(|| (zeros(&shape), zeros(&shape)));
-        self.update(lr, time, storage(&mut w), &g, storage(&mut m), storage(&mut v), time == 1);
-        let momentum = AdaptiveMomentumState::new(time, from_flex(m), from_flex(v));
-        (from_flex(w), Some(AdamWState::new(momentum)))
+        let (w, Moments { time, m, v }) = self.fused(lr, w, &g, moments);
+        (from_flex(w), Some(AdamWState::new(AdaptiveMomentumState::new(time, from_flex(m), from_flex(v)))))
     }
 
     fn to_device<const D: usize>(state: AdamWState<D>, device: &Device) -> AdamWState<D> {
@@ -75,7 +73,26 @@ impl Optimizer for FusedAdamW {
     }
 }
 
+/// The optimizer's state for one tensor on flex: its moments after step `time`.
+struct Moments {
+    time: usize,
+    m: FlexTensor,
+    v: FlexTensor,
+}
+
 impl FusedAdamW {
+    /// The step on flex: the weight and the moments written in place where they are not shared.
+    fn fused(&self, lr: LearningRate, w: FlexTensor, g: &FlexTensor, moments: Option<Moments>) -> (FlexTensor, Moments) {
+        let mut w = owned(w);
+        let g = values(g);
+        let (time, mut m, mut v) = match moments {
+            Some(Moments { time, m, v }) => (time + 1, owned(m), owned(v)),
+            None => (1, zeros(w.layout().shape()), zeros(w.layout().shape())),
+        };
+        self.update(lr, time, storage(&mut w), &g, storage(&mut m), storage(&mut v), time == 1);
+        (w, Moments { time, m, v })
+    }
+
     /// One AdamW step over the values, in burn-optim 0.22's order of operations (`adamw.rs`):
     /// m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²; Δ = (m / (1−β₁ᵗ)) / (√(v / (1−β₂ᵗ)) + ε);
     /// w ← w·(1 − lr·λ) − lr·Δ. On the first step the moments start from the gradient alone.
@@ -101,14 +118,9 @@ impl FusedAdamW {
             (false, true) => step::<false, true>(w, g, m, v, &k),
             (false, false) => step::<false, false>(w, g, m, v, &k),
         };
-        #[cfg(not(target_arch = "wasm32"))]
-        {
-            use rayon::prelude::*;
-            const CHUNK: usize = 1 << 15;
-            w.par_chunks_mut(CHUNK).zip(g.par_chunks(CHUNK)).zip(m.par_chunks_mut(CHUNK)).zip(v.par_chunks_mut(CHUNK)).for_each(|(((w, g), m), v)| run(w, g, m, v));
-        }
-        #[cfg(target_arch = "wasm32")]
-        run(w, g, m, v);
+        use rayon::prelude::*;
+        const CHUNK: usize = 1 << 15;
+        w.par_chunks_mut(CHUNK).zip(g.par_chunks(CHUNK)).zip(m.par_chunks_mut(CHUNK)).zip(v.par_chunks_mut(CHUNK)).for_each(|(((w, g), m), v)| run(w, g, m, v));
     }
 }
 
@@ -150,12 +162,13 @@ fn from_flex<const D: usize>(f: FlexTensor) -> Tensor<D> {
     Tensor::from_primitive::<burn::backend::Flex>(f)
 }
 
-/// A tensor whose buffer is its own, contiguous and exactly its values, so it can be written
-/// in place: itself when it is (the usual case), else a copy (after `Trainer` clones the model
-/// for its checkpoint, the next step finds the weights shared).
+/// A tensor whose buffer is its own, its values contiguous from the start, so it can be
+/// written in place: itself when it is (the usual case), else a copy (after `Trainer` clones
+/// the model for its checkpoint, the next step finds the weights shared). What the buffer may
+/// hold past the values belongs to no other tensor, since none shares it.
 fn owned(f: FlexTensor) -> FlexTensor {
     let n = f.layout().num_elements();
-    if f.is_unique() && f.layout().contiguous_offsets() == Some((0, n)) && f.bytes().len() == n * 4 {
+    if f.is_unique() && f.layout().contiguous_offsets() == Some((0, n)) {
         return f;
     }
     let values = values(&f).into_owned();
@@ -180,7 +193,7 @@ fn storage(f: &mut FlexTensor) -> &mut [f32] {
     &mut f.try_storage_mut::<f32>().expect("owned")[..n]
 }
 
-#[cfg(all(test, not(target_arch = "wasm32")))]
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::data::SplitMix64;

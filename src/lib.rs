@@ -16,7 +16,7 @@ pub mod model;
 pub mod options;
 pub mod spec;
 
-#[cfg(feature = "engine")]
+#[cfg(all(feature = "engine", not(target_arch = "wasm32")))]
 pub mod adamw;
 #[cfg(feature = "engine")]
 pub mod confidence;
