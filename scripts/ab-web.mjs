@@ -6,8 +6,10 @@
 //
 // Each URL serves a www/ folder with its data/ (any static server). Per round and build: MLP
 // training on 2,048 images and CNN on 768 (after a short warm-up each), in samples/s, and the
-// mean of 30 classifications in ms (of the default model). One JSON line per run; AB_ROUNDS
-// for another number of rounds.
+// mean of 30 classifications in ms (of the default model); with AB_SWEEP=1 also the seconds of
+// the 20-point two-method sweep. The CPU bundle is whichever the worker picks there (`threads`:
+// the threaded one on a server that sends COOP/COEP). One JSON line per run; AB_ROUNDS for
+// another number of rounds.
 
 import { chromium } from 'playwright-core';
 
@@ -19,7 +21,7 @@ const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || 
 async function run(base) {
   const page = await browser.newPage();
   await page.goto(`${base}/no-page-here`);
-  const result = await page.evaluate(async (base) => {
+  const result = await page.evaluate(async ([base, sweep]) => {
     const { LabClient } = await import(`${base}/lab-client.js`);
     const lab = new LabClient();
     try {
@@ -39,11 +41,17 @@ async function run(base) {
       await lab.classify(image);
       const t = performance.now();
       for (let i = 0; i < 30; i++) await lab.classify(image);
-      return { mlp_samples_per_sec: mlp, cnn_samples_per_sec: cnn, classify_ms: Math.round(((performance.now() - t) / 30) * 100) / 100 };
+      const out = { threads: (await lab.backend()).threads, mlp_samples_per_sec: mlp, cnn_samples_per_sec: cnn, classify_ms: Math.round(((performance.now() - t) / 30) * 100) / 100 };
+      if (sweep) {
+        const t0 = performance.now();
+        await lab.sweep({ methods: ['weight', 'neuron'] });
+        out.sweep_seconds = Math.round(performance.now() - t0) / 1000;
+      }
+      return out;
     } finally {
       lab.terminate();
     }
-  }, base);
+  }, [base, Boolean(process.env.AB_SWEEP)]);
   await page.close();
   return result;
 }

@@ -36,7 +36,7 @@ if [[ $SETUP == 1 ]]; then
   bash scripts/setup-data.sh
   bash scripts/build-web.sh
 fi
-for need in www/pkg/prunelab_bg.wasm.gz www/pkg-webgpu/prunelab_bg.wasm.gz www/vendor/uPlot.iife.min.js www/data/t10k-labels-idx1-ubyte.gz; do
+for need in www/pkg/prunelab_bg.wasm.gz www/pkg-webgpu/prunelab_bg.wasm.gz www/pkg-threads/prunelab_bg.wasm.gz www/vendor/uPlot.iife.min.js www/data/t10k-labels-idx1-ubyte.gz; do
   [[ -f $need ]] || { echo "build-site: $need is missing: run without --no-setup" >&2; exit 1; }
 done
 bash scripts/data-manifest.sh www/data
@@ -78,7 +78,9 @@ done
   for f in www/drawings/*.json; do printf ', "drawings/%s"' "${f##*/}"; done
   # Not the raw .wasm: the page loads the .wasm.gz (the raw one is for browsers without
   # DecompressionStream, online only, and for the bench's size). Not the WebGPU bundle either:
-  # only visitors with a GPU load it, and sw.js keeps it when they do.
+  # only visitors with a GPU load it, and sw.js keeps it when they do. The threaded bundle is
+  # kept: from the second load on, sw.js makes the page cross-origin isolated, and a machine with
+  # more than one core then runs it, online or not.
   for f in "${SHELL[@]}"; do [[ $f == *.wasm || $f == pkg-webgpu/* ]] || printf ', "%s/%s"' "$APP" "$f"; done
 } > "$OUT/.shell"
 sed -e "s#^const BUILD = null;#const BUILD = '$HASH';#" \

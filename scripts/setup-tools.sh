@@ -5,11 +5,12 @@
 #
 #   bash scripts/setup-tools.sh          # Rust wasm32 target + Fashion-MNIST data
 #   bash scripts/setup-tools.sh --web    # ... plus the browser toolchain: wasm-bindgen-cli,
-#                                        #     binaryen (wasm-opt), chromium, chromedriver, node and
+#                                        #     binaryen (wasm-opt), nightly Rust with rust-src (the
+#                                        #     threaded bundle), chromium, chromedriver, node and
 #                                        #     npm packages
 #   bash scripts/setup-tools.sh --site   # ... what building the site needs: --web without the
 #                                        #     browser and its driver (build-site.sh, CI hosts)
-#   bash scripts/setup-tools.sh --web --fuzz   # ... and the fuzzing tools (nightly, cargo-fuzz):
+#   bash scripts/setup-tools.sh --web --fuzz   # ... and the fuzzing tools (cargo-fuzz):
 #                                        #     what scripts/test.sh needs
 #
 # Assumes a Rust toolchain installed with rustup (the version in Cargo.toml's rust-version or newer).
@@ -30,7 +31,7 @@ for arg in "$@"; do
     --web) WEB=1 ;;
     --site) WEB=1; BROWSER=0 ;;
     --fuzz) FUZZ=1 ;;
-    -h|--help) sed -n '2,14p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) die "unknown argument: $arg (accepted: --web, --site, --fuzz)" ;;
   esac
 done
@@ -168,16 +169,29 @@ install_wasm_opt() {
   fi
 }
 
-# The fuzz targets' tools (fuzz/; the test run smokes each target for a few seconds): a nightly
-# toolchain (cargo fuzz needs it; the crate itself builds on stable) and cargo-fuzz.
-CARGO_FUZZ_VERSION=0.13.2
-install_fuzz_tools() {
+# A nightly toolchain with the standard library's source: the threaded bundle rebuilds std with
+# atomics (build-std, scripts/build-web.sh), and cargo fuzz needs nightly. The crate itself
+# builds on stable.
+install_nightly() {
   if rustup toolchain list | grep -q '^nightly'; then
     log "rust nightly already installed ($(rustc +nightly --version))"
   else
-    log "rustup toolchain install nightly (minimal: for cargo fuzz only)"
-    rustup toolchain install nightly --profile minimal
+    log "rustup toolchain install nightly (minimal, with rust-src: the threaded bundle and cargo fuzz)"
+    rustup toolchain install nightly --profile minimal --component rust-src
   fi
+  if rustup component list --toolchain nightly --installed | grep -q '^rust-src'; then
+    log "rust-src for nightly already installed"
+  else
+    log "rustup component add rust-src --toolchain nightly (build-std for the threaded bundle)"
+    rustup component add rust-src --toolchain nightly
+  fi
+}
+
+# The fuzz targets' tools (fuzz/; the test run smokes each target for a few seconds): nightly
+# and cargo-fuzz.
+CARGO_FUZZ_VERSION=0.13.2
+install_fuzz_tools() {
+  install_nightly
   if [[ $(cargo fuzz --version 2>/dev/null) == "cargo-fuzz $CARGO_FUZZ_VERSION" ]]; then
     log "cargo-fuzz $CARGO_FUZZ_VERSION already installed"
   else
@@ -228,6 +242,7 @@ if [[ $WEB -eq 1 ]]; then
   install_browser_tools
   install_wasm_bindgen_cli
   install_wasm_opt
+  install_nightly
   install_npm_packages
 fi
 if [[ $FUZZ -eq 1 ]]; then

@@ -22,7 +22,7 @@ LEVELS = {"-O0": (0, 0), "-O1": (1, 0), "-O2": (2, 0), "-O3": (3, 0), "-O4": (4,
 FEATURES = {"simd": "SIMD128", "bulk-memory": "BulkMemory",
             "nontrapping-float-to-int": "NontrappingFPToInt", "sign-ext": "SignExt",
             "mutable-globals": "MutableGlobals", "reference-types": "ReferenceTypes",
-            "multivalue": "Multivalue"}
+            "multivalue": "Multivalue", "threads": "Atomics"}
 
 
 class WriteResult(ctypes.Structure):

@@ -45,6 +45,9 @@ pub struct LabOptions {
     pub backend: BackendChoice,
     /// `auto`'s figures from an earlier visit (BackendInfo.speeds), so it need not time again.
     pub measured: Option<Speeds>,
+    /// The CPU's figure for `auto` to compare with WebGPU's, timed by the threaded bundle
+    /// (`Lab.cpuSpeed`): the WebGPU bundle's own CPU backend runs on one thread.
+    pub cpu_speed: Option<f64>,
 }
 
 

@@ -99,6 +99,9 @@ fn serves_the_page_with_its_types_headers_ranges_and_conditional_requests() {
     assert!(page.header("content-type").unwrap().starts_with("text/html"));
     assert!(page.header("content-security-policy").unwrap().contains("default-src 'self'"));
     assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+    // Cross-origin isolated, so the page may run the threaded bundle.
+    assert_eq!(page.header("cross-origin-opener-policy"), Some("same-origin"));
+    assert_eq!(page.header("cross-origin-embedder-policy"), Some("require-corp"));
     assert_eq!(String::from_utf8_lossy(&page.body), "<!doctype html><title>lab</title>");
 
     assert_eq!(server.get("/app.wasm", "").header("content-type"), Some("application/wasm"));
@@ -117,6 +120,7 @@ fn serves_the_page_with_its_types_headers_ranges_and_conditional_requests() {
     let missing = server.get("/nope.js", "");
     assert_eq!(missing.status, 404);
     assert!(missing.header("content-security-policy").is_some(), "the CSP is on every response");
+    assert_eq!(missing.header("cross-origin-embedder-policy"), Some("require-corp"), "and the isolation");
     assert_eq!(server.raw(b"POST / HTTP/1.1\r\nHost: lab\r\nConnection: close\r\nContent-Length: 0\r\n\r\n").status, 405);
 }
 

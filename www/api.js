@@ -8,7 +8,7 @@
 
 export const METHODS = {
   // Worker-only (see worker.js):
-  create: { worker: true }, //       ({backend?, keep?, measured?}) → {backend, info, drawingModel}
+  create: { worker: true }, //       ({backend?, keep?, measured?, threads?}) → {backend, info, drawingModel, whyOneThread}
   loadDefaultModel: { worker: true, changesModel: true }, // () → {ok, carried, error?}: models/default.plab
   loadData: { worker: true }, //     ({base?: 'data/'}, onProgress?) → DatasetInfo & {sources, cache}
   forgetData: { worker: true }, //   () → whether cached data files were deleted

@@ -1,8 +1,9 @@
 // Prune Lab's bench page: what `auto` chose and why (with the speeds it timed), then for each
-// backend ("cpu" always, "webgpu" when a Lab can be created on it) measures MLP and CNN training
+// backend ("cpu" on every core the page may use, "cpu_one_thread" on the single-threaded bundle,
+// "webgpu" when a Lab can be created on it) measures MLP and CNN training
 // speed with the device reads, WebGPU submissions and maps per step, classify latency, the live
 // preview's latency and, on the CPU, the full 10-point two-method MLP sweep on the default
-// model; plus the two wasm bundles' sizes. The result is one JSON object in
+// model; plus the wasm bundles' sizes. The result is one JSON object in
 // <pre id="bench-result"> (data-done="1" when finished) and on the console.
 
 import { LabClient } from './lab-client.js';
@@ -14,11 +15,16 @@ const status = (text) => {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (x, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
-/** The two bundles' sizes: what each costs to download (gzipped) and to hold (raw). */
+/** The bundles' sizes: what each costs to download (gzipped) and to hold (raw). */
 async function wasmSize() {
   const out = {};
-  for (const dir of ['pkg', 'pkg-webgpu']) {
-    const bytes = new Uint8Array(await (await fetch(new URL(`${dir}/prunelab_bg.wasm`, import.meta.url))).arrayBuffer());
+  for (const dir of ['pkg', 'pkg-webgpu', 'pkg-threads']) {
+    const response = await fetch(new URL(`${dir}/prunelab_bg.wasm`, import.meta.url));
+    if (!response.ok) {
+      out[dir] = { error: `HTTP ${response.status}` };
+      continue;
+    }
+    const bytes = new Uint8Array(await response.arrayBuffer());
     const gz = new Blob([bytes]).stream().pipeThrough(new CompressionStream('gzip'));
     out[dir] = { bytes: bytes.length, gzip_bytes: (await new Response(gz).arrayBuffer()).byteLength };
   }
@@ -95,13 +101,15 @@ async function previewLatency(lab) {
   return out;
 }
 
-async function benchBackend(backend) {
+/** Everything above on `backend`, with the CPU bundle on `threads` (worker.js's create option). */
+async function benchBackend(backend, threads = 'auto') {
   const lab = new LabClient();
   const out = {};
   try {
     status(`${backend}: creating the lab`);
-    const created = await lab.create({ backend, keep: false });
+    const created = await lab.create({ backend, keep: false, threads });
     out.backend = created.backend;
+    out.why_one_thread = created.whyOneThread;
     const defaultModel = await lab.loadDefaultModel();
     out.default_model = defaultModel;
     status(`${backend}: loading data`);
@@ -162,7 +170,11 @@ async function main() {
     result.wasm = { error: e.message };
   }
   result.auto = await autoChoice();
+  result.cross_origin_isolated = self.crossOriginIsolated;
+  result.cores = navigator.hardwareConcurrency;
   result.backends.cpu = await benchBackend('cpu');
+  // The single-threaded bundle too, when the first run had threads: the figure they beat.
+  if (result.backends.cpu.backend?.threads > 1) result.backends.cpu_one_thread = await benchBackend('cpu', 1);
   result.backends.webgpu = await benchBackend('webgpu');
   result.seconds = round((performance.now() - start) / 1000, 1);
   const text = JSON.stringify(result);

@@ -7,6 +7,11 @@
 // wasm, nor a new page old scripts. Pages (navigations) come from the network first, so an
 // update takes effect on the next load; from the cache when the network is gone. The dataset
 // is not here: the page keeps it in its own cache, by SHA-256 (data.js).
+//
+// It also makes the site cross-origin isolated where the host cannot send the headers itself
+// (GitHub Pages and the like): every response it gives gets COOP and COEP, so from the second
+// load on (the first is not yet under the worker) the page may share memory between threads
+// and run the threaded CPU bundle.
 
 const BUILD = null; // build-site.sh: the build's hash
 const SHELL = []; // build-site.sh: the files of the shell, relative to this file
@@ -63,10 +68,21 @@ async function file(request) {
   return response;
 }
 
+/** `response` with the isolation headers (what `prunelab serve` sends; see above). */
+function isolated(response) {
+  // A redirected page rebuilt here would show at the old address: let the browser follow it.
+  if (response.redirected) return Response.redirect(response.url, 302);
+  const headers = new Headers(response.headers);
+  headers.set('Cross-Origin-Opener-Policy', 'same-origin');
+  headers.set('Cross-Origin-Embedder-Policy', 'require-corp');
+  const body = [101, 204, 205, 304].includes(response.status) ? null : response.body;
+  return new Response(body, { status: response.status, statusText: response.statusText, headers });
+}
+
 self.addEventListener('fetch', (event) => {
   const { request } = event;
   if (request.method !== 'GET' || !request.url.startsWith(self.registration.scope)) return;
   const path = request.url.slice(self.registration.scope.length);
   if (path.startsWith('data/')) return; // the dataset: the page's own cache (data.js)
-  event.respondWith(request.mode === 'navigate' ? page(request) : file(request));
+  event.respondWith((request.mode === 'navigate' ? page(request) : file(request)).then(isolated));
 });

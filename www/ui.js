@@ -25,6 +25,7 @@ const state = {
   ready: false,
   busy: null,
   backend: null, // BackendInfo
+  whyOneThread: null, // why the CPU backend runs on one thread (create's answer), or null
   labs: 0, // Labs created so far (a backend switch makes a new one)
   classNames: null, // Lab.classNames()
   report: null, // Lab.reportNumbers()
@@ -128,8 +129,10 @@ function setModel(info) {
 
 function setBackend(b) {
   state.backend = b;
-  $('backend-name').textContent = b.backend === 'webgpu' ? 'WebGPU' : 'CPU';
-  $('backend-reason').textContent = `(${b.reason}${b.adapter ? `; adapter: ${b.adapter}` : ''})`;
+  const threads = `${b.threads} thread${b.threads === 1 ? '' : 's'}`;
+  $('backend-name').textContent = b.backend === 'webgpu' ? 'WebGPU' : `CPU, ${threads}`;
+  const oneThread = b.backend === 'cpu' && state.whyOneThread ? `; one thread: ${state.whyOneThread}` : '';
+  $('backend-reason').textContent = `(${b.reason}${b.adapter ? `; adapter: ${b.adapter}` : ''}${oneThread})`;
 }
 
 /** The worker died and LabClient restarted it: say what happened, what came back, what was lost. */
@@ -151,8 +154,11 @@ function recovered(r) {
 const page = { state, client, charts, announce, showError, clearError, job, note, guess: false, layout: null, panels: {} };
 window.pruneLab = { state, client, charts };
 
-/** Where auto's timings are kept between visits: per build, since a new bundle may be faster. */
-const SPEEDS_KEY = `prunelab.backend-speeds.${BUILD ?? 'dev'}`;
+/**
+ * Where auto's timings are kept between visits: per build, since a new bundle may be faster,
+ * and per thread count, since the CPU's figure depends on it (worker.js: threads need isolation).
+ */
+const SPEEDS_KEY = `prunelab.backend-speeds.${BUILD ?? 'dev'}.${self.crossOriginIsolated ? navigator.hardwareConcurrency : 1}`;
 
 /** auto's figures from an earlier visit (the Lab uses them only for the same adapter). */
 function rememberedSpeeds() {
@@ -178,6 +184,8 @@ function rememberSpeeds(speeds) {
  */
 async function createLab(backend) {
   const r = await client.create({ backend, measured: backend === 'auto' ? rememberedSpeeds() : undefined });
+  state.whyOneThread = r.whyOneThread;
+  setBackend(r.backend);
   rememberSpeeds(r.backend.speeds);
   state.labs++;
   setModel(r.info);

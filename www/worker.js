@@ -30,11 +30,13 @@ import { METHODS, errorToWire, isCallback, labError, pack } from './api.js';
 import { fetchDataset, forgetCachedData } from './data.js';
 
 /**
- * The two wasm bundles (scripts/build-web.sh): the CPU one, which every visitor loads, and the
- * WebGPU one (burn-wgpu too, twice the bytes), loaded only when a create needs it
- * (Lab.needsWebgpu). A Lab moves between them as bytes (saveState/restoreState).
+ * The wasm bundles (scripts/build-web.sh): a CPU one, which every visitor loads, and the WebGPU
+ * one (burn-wgpu too, twice the bytes), loaded only when a create needs it (Lab.needsWebgpu).
+ * The CPU one is `threads` (flex's kernels on a pool of Web Workers, one per core) where the
+ * page may share memory, else `cpu` (one thread): cpuBundle(). A Lab moves between bundles as
+ * bytes (saveState/restoreState).
  */
-const BUNDLES = { cpu: 'pkg/', webgpu: 'pkg-webgpu/' };
+const BUNDLES = { cpu: 'pkg/', threads: 'pkg-threads/', webgpu: 'pkg-webgpu/' };
 const DEFAULT_MODEL = new URL('models/default.plab', import.meta.url);
 const DRAWING_MODEL = new URL('models/drawings.plab', import.meta.url);
 
@@ -154,7 +156,10 @@ async function startWasm(init, dir) {
   return init({ module_or_path: bytes });
 }
 
-/** The started JS module of bundle `name` (its Lab class), loaded once; a failure is retried next time. */
+/**
+ * The started JS module of bundle `name` (its Lab class), loaded once; a failure is retried next
+ * time. The threaded bundle starts its pool of `poolSize` workers before anything else runs.
+ */
 function bundle(name) {
   modules[name] ??= (async () => {
     const dir = BUNDLES[name];
@@ -165,12 +170,52 @@ function bundle(name) {
       throw labError(`the wasm bundle (${dir}prunelab.js) could not start: ${e.message ?? e}. Build it with bash scripts/build-web.sh`, 'worker');
     }
     memories[name] = (await startWasm(glue.default, dir)).memory;
+    if (name === 'threads') await glue.initThreadPool(poolSize);
     return glue;
   })().catch((e) => {
     delete modules[name];
     throw e.kind ? e : labError(`the wasm bundle (${BUNDLES[name]}) could not start: ${e.message ?? e}`, 'worker');
   });
   return modules[name];
+}
+
+let poolSize = 1; // the threaded bundle's workers, set by the first cpuBundle() that picks it
+let cpuName = null; // the CPU bundle this worker settled on (cpuBundle())
+
+/**
+ * Why this page cannot run the threaded bundle (null: it can). Threads share the wasm memory,
+ * which browsers allow only in a cross-origin isolated page (served with COOP and COEP).
+ */
+function noThreads(threads) {
+  if (threads !== 'auto' && !(Number.isInteger(threads) && threads >= 1)) throw labError(`threads must be 'auto' or a whole number ≥ 1, not ${JSON.stringify(threads)}`, 'bad_options');
+  const cores = navigator.hardwareConcurrency ?? 1;
+  if (threads === 1) return 'one thread was asked for';
+  if (threads === 'auto' && cores <= 1) return 'this machine shows one core';
+  if (!self.crossOriginIsolated) return 'the page is not cross-origin isolated (its host sends no COOP/COEP headers)';
+  return null;
+}
+
+/**
+ * The CPU bundle, chosen once per worker: `threads` on every core (or `threads` of them) when
+ * noThreads() allows, else `cpu`. A threaded bundle that fails to start falls back to `cpu`,
+ * with a note. Resolves to {name, glue, why}: `why` says why there is one thread.
+ */
+async function cpuBundle(threads = 'auto') {
+  if (cpuName) return { name: cpuName, glue: await bundle(cpuName), why: cpuName === 'cpu' ? noThreads(threads) ?? 'the threaded bundle did not start' : null };
+  let why = noThreads(threads);
+  if (!why) {
+    poolSize = threads === 'auto' ? navigator.hardwareConcurrency : threads;
+    try {
+      const glue = await bundle('threads');
+      cpuName = 'threads';
+      return { name: cpuName, glue, why };
+    } catch (e) {
+      why = `the threaded bundle did not start (${e.message})`;
+      post({ type: 'note', text: `The multi-threaded part of the lab did not start (${e.message}): it runs on one core.` });
+    }
+  }
+  cpuName = 'cpu';
+  return { name: cpuName, glue: await bundle('cpu'), why };
 }
 
 function needLab() {
@@ -214,15 +259,15 @@ async function setDrawingModel(target) {
  * compaction: saveState/restoreState, so `reset` still finds the dense model) and its dataset.
  * The default model comes after, from loadDefaultModel: the pad works before its 4.8 MB arrive.
  */
-async function create({ backend = 'auto', keep = true, measured } = {}) {
+async function create({ backend = 'auto', keep = true, measured, threads = 'auto' } = {}) {
   const busy = lab?.info().busy;
   if (busy) throw labError(`the lab is busy ${busy}: cancel it before switching backends`, 'busy');
-  const cpu = await bundle('cpu');
-  let name = (await cpu.Lab.needsWebgpu({ backend, measured })) ? 'webgpu' : 'cpu';
+  const { name: cpuBundleName, glue: cpu, why: whyOneThread } = await cpuBundle(threads);
+  let name = (await cpu.Lab.needsWebgpu({ backend, measured })) ? 'webgpu' : cpuBundleName;
   let { Lab } = cpu;
   if (name === 'webgpu' && gpuLost) {
     if (backend !== 'auto') throw labError(`${gpuLost}: reload the page to use WebGPU again`, 'no_webgpu');
-    name = 'cpu';
+    name = cpuBundleName;
   }
   if (name === 'webgpu') {
     try {
@@ -230,10 +275,13 @@ async function create({ backend = 'auto', keep = true, measured } = {}) {
     } catch (e) {
       if (backend !== 'auto') throw e;
       post({ type: 'note', text: `The WebGPU part of the lab did not load (${e.message}): the lab runs on the CPU.` });
-      name = 'cpu';
+      name = cpuBundleName;
     }
   }
-  const next = await Lab.create({ backend, measured });
+  // auto on a real GPU times both backends, in the WebGPU bundle, whose CPU backend runs on one
+  // thread: the CPU's figure comes from the threaded bundle when that is the CPU one here.
+  const cpuSpeed = name === 'webgpu' && backend === 'auto' && !measured && cpuBundleName === 'threads' ? await cpu.Lab.cpuSpeed() : undefined;
+  const next = await Lab.create({ backend, measured, cpuSpeed });
   try {
     const old = keep ? lab : null;
     if (old && dataset) next.loadDataset(dataset);
@@ -247,7 +295,7 @@ async function create({ backend = 'auto', keep = true, measured } = {}) {
   lab?.free();
   lab = next;
   labBundle = name;
-  return { backend: lab.backend(), info: lab.info(), drawingModel: drawing };
+  return { backend: lab.backend(), info: lab.info(), drawingModel: drawing, whyOneThread };
 }
 
 /** Imports models/default.plab unless the Lab has a model already (carried from the last one). */
@@ -296,7 +344,7 @@ async function run(method, args) {
   const spec = METHODS[method];
   if (!spec) throw labError(`unknown call "${method}"`, 'unknown_method');
   if (Object.hasOwn(WORKER_CALLS, method)) return WORKER_CALLS[method](...args);
-  if (spec.static) return (await bundle(labBundle ?? 'cpu')).Lab[method](...args);
+  if (spec.static) return (labBundle ? await bundle(labBundle) : (await cpuBundle()).glue).Lab[method](...args);
   const l = needLab();
   return l[method](...args);
 }

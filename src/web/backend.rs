@@ -32,6 +32,9 @@ pub struct BackendInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[tsify(optional)]
     pub speeds: Option<Speeds>,
+    /// Threads the CPU kernels run on (the host's share of the work on WebGPU): the pool the
+    /// page started for the threaded bundle, else 1.
+    pub threads: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, tsify::Tsify)]
@@ -75,11 +78,23 @@ pub fn faster(speeds: &Speeds) -> (Backend, String) {
     (chosen, reason)
 }
 
-/// Times MLP training on both devices.
-async fn measure(adapter: &str, gpu: &Device) -> Result<Speeds, LabError> {
-    let arch = Arch::report(ModelKind::Mlp);
-    let webgpu = train::training_speed(&arch, gpu, PROBE_BATCHES).await?;
-    let cpu = train::training_speed(&arch, &Device::flex(), PROBE_BATCHES).await?;
+/// MLP training speed on `device`, in samples/s: what `auto` compares.
+async fn speed(device: &Device) -> Result<f64, LabError> {
+    Ok(train::training_speed(&Arch::report(ModelKind::Mlp), device, PROBE_BATCHES).await?)
+}
+
+/// [`speed`] on this bundle's CPU backend.
+pub async fn cpu_speed() -> Result<f64, LabError> {
+    speed(&Device::flex()).await
+}
+
+/// Times MLP training on both devices (the CPU's figure may come from the threaded bundle).
+async fn measure(adapter: &str, gpu: &Device, cpu_given: Option<f64>) -> Result<Speeds, LabError> {
+    let webgpu = speed(gpu).await?;
+    let cpu = match cpu_given {
+        Some(s) => s,
+        None => cpu_speed().await?,
+    };
     Ok(Speeds { adapter: adapter.to_string(), webgpu, cpu, cached: false })
 }
 
@@ -144,15 +159,24 @@ async fn webgpu() -> Result<Device, LabError> {
     Err(LabError::NoWebGpu("this is the CPU bundle (pkg/), without WebGPU: WebGPU is in pkg-webgpu/".into()))
 }
 
+/// Threads flex's kernels run on. In the threaded bundle the page starts rayon's pool before
+/// any Lab (www/worker.js), so asking never makes rayon try threads of its own.
+fn cpu_threads() -> usize {
+    #[cfg(feature = "threads")]
+    return rayon::current_num_threads();
+    #[cfg(not(feature = "threads"))]
+    1
+}
+
 /// The device for `choice`, and what to tell the visitor about it. `known`: figures from an
 /// earlier visit, used for `auto` when they were measured with the same adapter.
-pub async fn pick(choice: BackendChoice, known: Option<Speeds>) -> Result<(Device, BackendInfo), LabError> {
-    let cpu = |reason: String, speeds: Option<Speeds>| (Device::flex(), BackendInfo { backend: Backend::Cpu, reason, adapter: None, speeds });
+pub async fn pick(choice: BackendChoice, known: Option<Speeds>, cpu_speed: Option<f64>) -> Result<(Device, BackendInfo), LabError> {
+    let cpu = |reason: String, speeds: Option<Speeds>| (Device::flex(), BackendInfo { backend: Backend::Cpu, reason, adapter: None, speeds, threads: cpu_threads() });
     match choice {
         BackendChoice::Cpu => Ok(cpu("the CPU backend (burn flex) was asked for".into(), None)),
         BackendChoice::Webgpu => {
             let a = adapter().await?;
-            Ok((webgpu().await?, BackendInfo { backend: Backend::Webgpu, reason: "WebGPU was asked for".into(), adapter: Some(a.name), speeds: None }))
+            Ok((webgpu().await?, BackendInfo { backend: Backend::Webgpu, reason: "WebGPU was asked for".into(), adapter: Some(a.name), speeds: None, threads: cpu_threads() }))
         }
         BackendChoice::Auto => {
             let found = adapter().await;
@@ -170,10 +194,10 @@ pub async fn pick(choice: BackendChoice, known: Option<Speeds>) -> Result<(Devic
             };
             let speeds = match known {
                 Some(k) => k,
-                None => measure(&a.name, &gpu).await?,
+                None => measure(&a.name, &gpu, cpu_speed).await?,
             };
             Ok(match faster(&speeds) {
-                (Backend::Webgpu, reason) => (gpu, BackendInfo { backend: Backend::Webgpu, reason, adapter: Some(a.name), speeds: Some(speeds) }),
+                (Backend::Webgpu, reason) => (gpu, BackendInfo { backend: Backend::Webgpu, reason, adapter: Some(a.name), speeds: Some(speeds), threads: cpu_threads() }),
                 (Backend::Cpu, reason) => cpu(reason, Some(speeds)),
             })
         }

@@ -47,6 +47,11 @@ type JsResult = Result<JsValue, LabError>;
 #[global_allocator]
 static HEAP: cap::Cap<std::alloc::System> = cap::Cap::new(std::alloc::System, usize::MAX);
 
+/// The threaded bundle's `initThreadPool(n)`: the page's worker starts n Web Workers for flex's
+/// rayon pool before it creates a Lab (www/worker.js).
+#[cfg(feature = "threads")]
+pub use wasm_bindgen_rayon::init_thread_pool;
+
 /// The lab: a dataset, a trained model, its current pruning, on one device.
 #[wasm_bindgen]
 pub struct Lab {
@@ -74,6 +79,13 @@ impl Lab {
             };
             Ok(backend::wants_webgpu(opts.backend, &found, opts.measured.as_ref()).into())
         })
+    }
+
+    /// MLP training speed on this bundle's CPU backend, in samples/s (about a second): the
+    /// worker passes the threaded bundle's figure to `auto` as `cpuSpeed`.
+    #[wasm_bindgen(js_name = cpuSpeed, unchecked_return_type = "Promise<number>")]
+    pub fn cpu_speed() -> Promise {
+        promise(async move { Ok(backend::cpu_speed().await?.into()) })
     }
 
     /// Which backend this lab runs on, and why.
@@ -580,7 +592,7 @@ impl Lab {
     pub async fn open(options: JsValue) -> Result<Lab, LabError> {
         report_panics();
         let opts: LabOptions = js::options(options)?;
-        let (device, backend) = backend::pick(opts.backend, opts.measured).await?;
+        let (device, backend) = backend::pick(opts.backend, opts.measured, opts.cpu_speed).await?;
         Ok(Lab { inner: Rc::new(Inner::new(device, backend)) })
     }
 

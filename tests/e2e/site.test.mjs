@@ -60,6 +60,10 @@ try {
     assert(!seen.sweepShown, 'hide=sweep left the Sweep button visible');
     assert(seen.variantShown, 'neuron pruning shows its variant control');
     assert(s.notes.length === 0, `notes: ${s.notes}`);
+    // A first visit to a host without COOP/COEP: one thread, and the header says why.
+    const isolated = await page.evaluate(() => self.crossOriginIsolated);
+    assert(!isolated && s.backend.threads === 1, `first visit: isolated ${isolated}, ${s.backend.threads} threads`);
+    assert(/one thread: .*(cross-origin isolated|one core)/.test(await page.textContent('#backend-reason')), 'the header does not say why one thread');
     return `neuron 70 %, panels ${seen.panels}, served from ${new URL(SITE).pathname}`;
   });
 
@@ -218,6 +222,11 @@ try {
       assert(!s0.startError, `offline start failed: ${s0.startError}`);
       const controlled = await p.evaluate(() => Boolean(navigator.serviceWorker.controller));
       assert(controlled, 'the page is not served by the service worker');
+      // The service worker adds COOP and COEP, which python's server does not send: the page is
+      // now cross-origin isolated, and on more than one core runs the threaded bundle (cached).
+      const { isolated, cores } = await p.evaluate(() => ({ isolated: self.crossOriginIsolated, cores: navigator.hardwareConcurrency }));
+      assert(isolated, 'the service worker did not make the page cross-origin isolated');
+      assert(s0.backend.threads === Math.max(1, cores), `offline, the CPU runs on ${s0.backend.threads} threads (${cores} cores)`);
       await dataDone(p);
       let s = await state(p);
       assert(s.data.status === 'loaded' && s.data.source === 'cache', `offline data: ${s.data.status} ${s.data.error}`);
@@ -226,7 +235,7 @@ try {
       await until(p, () => ['done', 'error'].includes(window.pruneLab.state.train.status), 3 * MIN, 'training offline');
       s = await state(p);
       assert(s.train.status === 'done', `training offline: ${s.train.error}`);
-      return `drawing: ${top}; trained offline to ${(s.train.result.evaluation.accuracy * 100).toFixed(1)} %`;
+      return `${s0.backend.threads} threads; drawing: ${top}; trained offline to ${(s.train.result.evaluation.accuracy * 100).toFixed(1)} %`;
     } finally {
       await context.setOffline(false);
       await p.close();

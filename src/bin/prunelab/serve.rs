@@ -4,7 +4,9 @@
 //! hyper bounds what one client may cost (the time to send its request head, the size of it).
 //! This module only decides which file a path names, inside the root and nowhere else (no `..`,
 //! encoded or not, and no symlink that leads out), and adds the page's headers to every
-//! response: the Content-Security-Policy (so the worker is covered too), nosniff, no-cache.
+//! response: the Content-Security-Policy (so the worker is covered too), nosniff, no-cache, and
+//! cross-origin isolation (COOP and COEP), which lets the page share memory between threads and
+//! so run the threaded CPU bundle.
 //! `.gz` files go out as plain bytes (no Content-Encoding): the worker un-gzips them itself.
 
 use std::net::{IpAddr, SocketAddr};
@@ -15,7 +17,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, LOCATION, X_CONTENT_TYPE_OPTIONS};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
@@ -24,7 +26,11 @@ use tower_http::services::ServeFile;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// The same policy as the page's meta tag: nothing from another origin.
-pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; img-src 'self' data: blob:; style-src 'self'";
+pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; connect-src 'self'; img-src 'self' data: blob:; style-src 'self'";
+
+/// Cross-origin isolation: the page and its workers may then use SharedArrayBuffer (the threaded
+/// bundle). Everything the page loads is its own origin's, which `require-corp` always allows.
+pub const ISOLATION: [(&str, &str); 2] = [("cross-origin-opener-policy", "same-origin"), ("cross-origin-embedder-policy", "require-corp")];
 
 /// The most a request head (request line and headers) may take; more gets 431. Browsers send
 /// under 2 kB; 16 kB leaves room for long cookies of other apps on localhost.
@@ -63,9 +69,12 @@ async fn run(root: PathBuf, o: Options) -> std::io::Result<()> {
             root = root.display()
         );
     }
+    let [(coop, coop_value), (coep, coep_value)] = ISOLATION;
     let app = Router::new()
         .fallback(file)
         .with_state(Arc::new(root))
+        .layer(SetResponseHeaderLayer::overriding(HeaderName::from_static(coop), HeaderValue::from_static(coop_value)))
+        .layer(SetResponseHeaderLayer::overriding(HeaderName::from_static(coep), HeaderValue::from_static(coep_value)))
         .layer(SetResponseHeaderLayer::overriding(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         .layer(SetResponseHeaderLayer::overriding(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(CACHE_CONTROL, HeaderValue::from_static("no-cache")));
