@@ -487,10 +487,15 @@ try {
   });
 
   // Crash recovery (LabClient): the page keeps the last good model, and a new worker gets it.
-  const labWorker = () => {
-    const workers = page.workers().filter((w) => w.url().endsWith('/worker.js'));
-    assert(workers.length === 1, `${workers.length} lab workers`);
-    return workers[0];
+  /** The page's one lab worker, once a restarted one's predecessor is gone (with a pool of
+   *  threads, its workers end a second or two after terminate()). */
+  const labWorker = async () => {
+    for (let t = 0; ; t++) {
+      const workers = page.workers().filter((w) => w.url().endsWith('/worker.js'));
+      if (workers.length === 1) return workers[0];
+      assert(t < 100, `${workers.length} lab workers`);
+      await page.waitForTimeout(100);
+    }
   };
   /** Waits for the page's `n`th restart; returns it, the state, and the page's predictions. */
   const restarted = async (n) => {
@@ -520,7 +525,7 @@ try {
     await page.click('#train-start');
     await until(page, () => window.pruneLab.state.train.curve.loss.length >= 3, 2 * MIN, 'training to start');
     assert((await state(page)).train.status === 'running', 'training ended before the kill');
-    await labWorker().evaluate(() => self.close()); // as the browser would stop it: no message, no error
+    await (await labWorker()).evaluate(() => self.close()); // as the browser would stop it: no message, no error
     const { r, s, probs } = await restarted(2);
     assert(r.lost.join() === 'train' && /was stopped/.test(r.reason), `restart: ${JSON.stringify(r)}`);
     assert(s.train.status === 'error' && s.train.errorKind === 'crashed', `training ${s.train.status} (${s.train.errorKind})`);
@@ -538,7 +543,7 @@ try {
     await until(page, (n) => window.pruneLab.state.labs > n && !window.pruneLab.state.busy, 3 * MIN, 'the Lab on WebGPU', labs);
     assert((await page.textContent('#backend-name')) === 'WebGPU', `header says ${await page.textContent('#backend-name')}`);
     const before = { model: JSON.stringify((await state(page)).model.model), probs: await probe() };
-    const destroyed = await labWorker().evaluate(() => {
+    const destroyed = await (await labWorker()).evaluate(() => {
       for (const d of self.prunelab.devices) d.destroy();
       return self.prunelab.devices.size;
     });
