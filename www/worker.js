@@ -187,7 +187,6 @@ let cpuName = null; // the CPU bundle this worker settled on (cpuBundle())
  * which browsers allow only in a cross-origin isolated page (served with COOP and COEP).
  */
 function noThreads(threads) {
-  if (threads !== 'auto' && !(Number.isInteger(threads) && threads >= 1)) throw labError(`threads must be 'auto' or a whole number ≥ 1, not ${JSON.stringify(threads)}`, 'bad_options');
   const cores = navigator.hardwareConcurrency ?? 1;
   if (threads === 1) return 'one thread was asked for';
   if (threads === 'auto' && cores <= 1) return 'this machine shows one core';
@@ -262,6 +261,7 @@ async function setDrawingModel(target) {
 async function create({ backend = 'auto', keep = true, measured, threads = 'auto' } = {}) {
   const busy = lab?.info().busy;
   if (busy) throw labError(`the lab is busy ${busy}: cancel it before switching backends`, 'busy');
+  if (threads !== 'auto' && !(Number.isInteger(threads) && threads >= 1)) throw labError(`threads must be 'auto' or a whole number ≥ 1, not ${JSON.stringify(threads)}`, 'options');
   const { name: cpuBundleName, glue: cpu, why: whyOneThread } = await cpuBundle(threads);
   let name = (await cpu.Lab.needsWebgpu({ backend, measured })) ? 'webgpu' : cpuBundleName;
   let { Lab } = cpu;

@@ -376,9 +376,10 @@ try {
         image: await kind(c.classify(new Float32Array(100))),
         options: await kind(c.train({ model: 'resnet' })),
         unknown: await kind(c.call('free')),
+        threads: await kind(c.create({ backend: 'cpu', threads: 0 })),
       };
     });
-    const want = { busy: 'busy', sparsity: 'bad_sparsity', nan: 'bad_sparsity', image: 'bad_image', options: 'options', unknown: 'unknown_method' };
+    const want = { busy: 'busy', sparsity: 'bad_sparsity', nan: 'bad_sparsity', image: 'bad_image', options: 'options', unknown: 'unknown_method', threads: 'options' };
     for (const [call, kind] of Object.entries(want)) assert(got[call].startsWith(`${kind}: `), `${call}: expected kind ${kind}, got ${got[call]}`);
     assert(got.sparsity.includes('150'), `the sparsity error does not name 150: ${got.sparsity}`);
     assert(got.options.includes('resnet'), `the options error does not name the unknown model: ${got.options}`);
