@@ -88,10 +88,11 @@ pub async fn cpu_speed() -> Result<f64, LabError> {
     speed(&Device::flex()).await
 }
 
-/// Times MLP training on both devices (the CPU's figure may come from the threaded bundle).
+/// Times MLP training on both devices (the CPU's figure may come from the threaded bundle; one
+/// that is not a positive number is timed here instead).
 async fn measure(adapter: &str, gpu: &Device, cpu_given: Option<f64>) -> Result<Speeds, LabError> {
     let webgpu = speed(gpu).await?;
-    let cpu = match cpu_given {
+    let cpu = match cpu_given.filter(|s| s.is_finite() && *s > 0.0) {
         Some(s) => s,
         None => cpu_speed().await?,
     };
