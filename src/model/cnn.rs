@@ -8,6 +8,8 @@ use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
+use super::conv_block::conv_relu_pool;
+use super::dropout::dropout;
 use super::{KERNEL, POOLED_SIDE};
 use crate::data::{IMAGE_SIDE, NUM_CLASSES};
 
@@ -54,10 +56,10 @@ impl Cnn {
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         let [n, _] = x.dims();
         let x = x.reshape([n, 1, IMAGE_SIDE, IMAGE_SIDE]);
-        let x = self.drop_conv.forward(self.pool.forward(relu(self.conv1.forward(x))));
-        let x = self.drop_conv.forward(self.pool.forward(relu(self.conv2.forward(x))));
+        let x = dropout(&self.drop_conv, conv_relu_pool(x, &self.conv1, &self.pool));
+        let x = dropout(&self.drop_conv, conv_relu_pool(x, &self.conv2, &self.pool));
         let x: Tensor<2> = x.flatten(1, 3);
-        let x = self.drop_dense.forward(relu(self.fc1.forward(x)));
+        let x = dropout(&self.drop_dense, relu(self.fc1.forward(x)));
         self.fc2.forward(x)
     }
 }

@@ -13,6 +13,10 @@ pub mod weights;
 #[cfg(feature = "engine")]
 pub mod cnn;
 #[cfg(feature = "engine")]
+mod conv_block;
+#[cfg(feature = "engine")]
+mod dropout;
+#[cfg(feature = "engine")]
 pub mod mlp;
 #[cfg(feature = "engine")]
 mod network;

@@ -1,0 +1,384 @@
+//! The CNN's block (2×2 `same` convolution → ReLU → 2×2 max-pool) as one operation on flex.
+//!
+//! Composed from burn's operations, the block passed over the full-resolution activations
+//! (64 × 28 × 28 per image) some ten times in a training step: convolution, ReLU, pooling with
+//! an index per value, and their backward passes, each with a fresh buffer, most of them scalar
+//! loops (README, Speed). Here each image's convolution is one matrix product (im2col), and the
+//! bias, ReLU and pooling are applied while the product is still in cache, so only the pooled
+//! quarter and one byte per pooled value (where the maximum was) reach memory. The backward
+//! pass redoes the im2col rather than storing it.
+//!
+//! On flex (natively, and in the page's CPU bundles) [`conv_relu_pool`] runs this, with its own
+//! backward step in burn's autodiff graph; elsewhere (WebGPU) it runs burn's operations.
+//! `ReLU(max(z))` equals `max(ReLU(z))`, so either path computes the report's
+//! `pool(relu(conv(x)))`; the tests compare values and gradients with burn's `Conv2d`.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::{BalancedCheckpointing, CheckpointStrategy, NoCheckpointing};
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::autodiff::Autodiff;
+use burn::backend::flex::{FlexTensor, Layout};
+use burn::backend::{DispatchKindConversion, DispatchTensor, Flex};
+use burn::nn::conv::Conv2d;
+use burn::nn::pool::MaxPool2d;
+use burn::tensor::activation::relu;
+use burn::tensor::{Bytes, DType, Tensor};
+
+/// Where a pooled value's maximum was in its 2×2 window (0..4, row-major), or `DEAD` when the
+/// ReLU zeroed it (no gradient flows).
+const DEAD: u8 = 4;
+
+/// `relu(max_pool_2x2(conv2d_same_2x2(x, weight) + bias))`, on flex by [`Block`], else by burn.
+pub fn conv_relu_pool(x: Tensor<4>, conv: &Conv2d, pool: &MaxPool2d) -> Tensor<4> {
+    let [_, _, h, w] = x.dims();
+    if let (Some(bias), true) = (&conv.bias, h % 2 == 0 && w % 2 == 0 && conv.weight.dims()[2..] == [2, 2]) {
+        let (weight, bias) = (conv.weight.val(), bias.val());
+        if let Some(y) = on_flex(&x, &weight, &bias) {
+            return y;
+        }
+    }
+    relu(pool.forward(conv.forward(x)))
+}
+
+/// The block on flex: tracked when the tensors are on flex's autodiff device, plain when on flex
+/// itself; `None` elsewhere.
+fn on_flex(x: &Tensor<4>, w: &Tensor<4>, b: &Tensor<1>) -> Option<Tensor<4>> {
+    tracked::<NoCheckpointing>(x, w, b).or_else(|| tracked::<BalancedCheckpointing>(x, w, b)).or_else(|| {
+        let (x, w, b) = (x.clone().try_into_primitive::<Flex>().ok()?, w.clone().try_into_primitive::<Flex>().ok()?, b.clone().try_into_primitive::<Flex>().ok()?);
+        let (y, _) = Block::of(&x, &w).forward(&x, &w, &b);
+        Some(Tensor::from_primitive::<Flex>(y))
+    })
+}
+
+fn tracked<C: CheckpointStrategy>(x: &Tensor<4>, w: &Tensor<4>, b: &Tensor<1>) -> Option<Tensor<4>>
+where
+    DispatchTensor: DispatchKindConversion<Autodiff<Flex, C>>,
+{
+    let x = x.clone().try_into_primitive::<Autodiff<Flex, C>>().ok()?;
+    let w = w.clone().try_into_primitive::<Autodiff<Flex, C>>().ok()?;
+    let b = b.clone().try_into_primitive::<Autodiff<Flex, C>>().ok()?;
+    let (px, pw, pb) = (x.primitive().clone(), w.primitive().clone(), b.primitive().clone());
+    let block = Block::of(&px, &pw);
+    let output = match block.prepare::<C>([x.node(), w.node(), b.node()]).compute_bound().stateful() {
+        OpsKind::Tracked(prep) => {
+            let (y, arg) = block.forward(&px, &pw, &pb);
+            prep.finish(Saved { x: px, w: pw, arg: Arc::new(arg) }, y)
+        }
+        OpsKind::UnTracked(prep) => prep.finish(block.forward(&px, &pw, &pb).0),
+    };
+    Some(Tensor::from_primitive::<Autodiff<Flex, C>>(output))
+}
+
+/// The sizes of one block: `n` images of `c` channels, `h` × `w`, into `k` channels.
+#[derive(Debug, Clone, Copy)]
+struct Block {
+    n: usize,
+    c: usize,
+    h: usize,
+    w: usize,
+    k: usize,
+}
+
+/// What the backward step needs: the input and weights, and where each maximum was.
+#[derive(Debug, Clone)]
+struct Saved {
+    x: FlexTensor,
+    w: FlexTensor,
+    arg: Arc<Vec<u8>>,
+}
+
+/// One image's working buffers, reused across the images a thread takes.
+#[derive(Default)]
+struct Scratch {
+    col: Vec<f32>,
+    z: Vec<f32>,
+}
+
+impl Block {
+    fn of(x: &FlexTensor, w: &FlexTensor) -> Block {
+        let (xs, ws) = (x.layout().shape(), w.layout().shape());
+        Block { n: xs[0], c: xs[1], h: xs[2], w: xs[3], k: ws[0] }
+    }
+
+    fn plane(&self) -> usize {
+        self.h * self.w
+    }
+
+    fn pooled(&self) -> usize {
+        self.plane() / 4
+    }
+
+    /// The pooled output `[n, k, h/2, w/2]` and, per value, where its maximum was.
+    fn forward(&self, x: &FlexTensor, w: &FlexTensor, b: &FlexTensor) -> (FlexTensor, Vec<u8>) {
+        let (x, w, b) = (values(x), values(w), values(b));
+        let (per_x, per_y) = (self.c * self.plane(), self.k * self.pooled());
+        let mut y = vec![0f32; self.n * per_y];
+        let mut arg = vec![DEAD; self.n * per_y];
+        let jobs: Vec<_> = y.chunks_mut(per_y).zip(arg.chunks_mut(per_y)).zip(x.chunks(per_x)).collect();
+        each(jobs, |s, ((y, arg), x)| {
+            self.im2col(x, &mut s.col);
+            s.z.resize(self.k * self.plane(), 0.0);
+            // z [k, h·w] = weight [k, 4c] × col [4c, h·w]
+            gemm(&mut s.z, self.k, self.plane(), 4 * self.c, (&w, 4 * self.c, 1), (&s.col, self.plane(), 1), false);
+            self.pool(&s.z, &b, y, arg);
+        });
+        let shape = [self.n, self.k, self.h / 2, self.w / 2];
+        (FlexTensor::new(Bytes::from_elems(y), Layout::contiguous(shape.into()), DType::F32), arg)
+    }
+
+    /// `col [4c, h·w]`: row `(c, kh, kw)` is channel `c` shifted up `kh` and left `kw`, zero
+    /// past the edge (burn's `same` padding for a 2×2 kernel pads the bottom and right).
+    fn im2col(&self, x: &[f32], col: &mut Vec<f32>) {
+        let (h, w) = (self.h, self.w);
+        col.clear();
+        col.resize(4 * self.c * self.plane(), 0.0);
+        for (c, plane) in x.chunks(self.plane()).enumerate() {
+            for (kh, kw) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+                let row = &mut col[(4 * c + 2 * kh + kw) * self.plane()..][..self.plane()];
+                for i in 0..h - kh {
+                    row[i * w..i * w + w - kw].copy_from_slice(&plane[(i + kh) * w + kw..(i + kh + 1) * w]);
+                }
+            }
+        }
+    }
+
+    /// Bias, 2×2 max-pool and ReLU of one image's `z [k, h·w]`.
+    fn pool(&self, z: &[f32], b: &[f32], y: &mut [f32], arg: &mut [u8]) {
+        let (w, w2) = (self.w, self.w / 2);
+        for (k, zk) in z.chunks(self.plane()).enumerate() {
+            for i in 0..self.h / 2 {
+                let (top, bottom) = (&zk[2 * i * w..][..w], &zk[(2 * i + 1) * w..][..w]);
+                for j in 0..w2 {
+                    let window = [top[2 * j], top[2 * j + 1], bottom[2 * j], bottom[2 * j + 1]];
+                    let mut at = 0;
+                    for (p, &v) in window.iter().enumerate().skip(1) {
+                        if v > window[at] {
+                            at = p;
+                        }
+                    }
+                    let v = window[at] + b[k];
+                    let o = k * self.pooled() + i * w2 + j;
+                    (y[o], arg[o]) = if v > 0.0 { (v, at as u8) } else { (0.0, DEAD) };
+                }
+            }
+        }
+    }
+
+    /// Gradients of the input (when asked), the weight and the bias, from the output's.
+    fn gradients(&self, saved: &Saved, dy: &FlexTensor, want_dx: bool) -> (Option<FlexTensor>, FlexTensor, FlexTensor) {
+        let (x, w, dy) = (values(&saved.x), values(&saved.w), values(dy));
+        let (per_x, per_y, per_w) = (self.c * self.plane(), self.k * self.pooled(), self.k * 4 * self.c);
+        let mut dx = vec![0f32; if want_dx { self.n * per_x } else { 0 }];
+        // Each image's share of the weight and bias gradients, summed below in a fixed order, so
+        // the result does not depend on how many threads there were.
+        let mut dw = vec![0f32; self.n * per_w];
+        let mut db = vec![0f32; self.n * self.k];
+        let dx_chunks: Vec<Option<&mut [f32]>> = if want_dx { dx.chunks_mut(per_x).map(Some).collect() } else { (0..self.n).map(|_| None).collect() };
+        let jobs: Vec<_> = dx_chunks
+            .into_iter()
+            .zip(dw.chunks_mut(per_w))
+            .zip(db.chunks_mut(self.k))
+            .zip(x.chunks(per_x).zip(dy.chunks(per_y)).zip(saved.arg.chunks(per_y)))
+            .collect();
+        each(jobs, |s, (((dx, dw), db), ((x, dy), arg))| {
+            self.unpool(dy, arg, &mut s.z, db);
+            self.im2col(x, &mut s.col);
+            // dweight [k, 4c] = dz [k, h·w] × colᵀ [h·w, 4c]
+            gemm(dw, self.k, 4 * self.c, self.plane(), (&s.z, self.plane(), 1), (&s.col, 1, self.plane()), false);
+            if let Some(dx) = dx {
+                // dcol [4c, h·w] = weightᵀ [4c, k] × dz [k, h·w], then each row shifted back.
+                gemm(&mut s.col, 4 * self.c, self.plane(), self.k, (&w, 1, 4 * self.c), (&s.z, self.plane(), 1), false);
+                self.col2im(&s.col, dx);
+            }
+        });
+        let sum = |parts: &[f32], len: usize| {
+            let mut total = vec![0f32; len];
+            for part in parts.chunks(len) {
+                total.iter_mut().zip(part).for_each(|(t, p)| *t += p);
+            }
+            total
+        };
+        let (dw, db) = (sum(&dw, per_w), sum(&db, self.k));
+        let dx = want_dx.then(|| tensor(dx, [self.n, self.c, self.h, self.w]));
+        (dx, tensor(dw, [self.k, self.c, 2, 2]), tensor(db, [self.k]))
+    }
+
+    /// One image's `dz [k, h·w]`: each pooled value's gradient at the place of its maximum, and
+    /// its sum per channel (the bias gradient).
+    fn unpool(&self, dy: &[f32], arg: &[u8], dz: &mut Vec<f32>, db: &mut [f32]) {
+        let (w, w2) = (self.w, self.w / 2);
+        dz.clear();
+        dz.resize(self.k * self.plane(), 0.0);
+        for (k, dzk) in dz.chunks_mut(self.plane()).enumerate() {
+            let mut sum = 0.0;
+            for o in 0..self.pooled() {
+                let at = arg[k * self.pooled() + o];
+                if at != DEAD {
+                    let g = dy[k * self.pooled() + o];
+                    let (i, j) = (o / w2, o % w2);
+                    dzk[(2 * i + (at as usize >> 1)) * w + 2 * j + (at as usize & 1)] = g;
+                    sum += g;
+                }
+            }
+            db[k] = sum;
+        }
+    }
+
+    /// The input's gradient from `dcol`, the adjoint of [`Block::im2col`].
+    fn col2im(&self, dcol: &[f32], dx: &mut [f32]) {
+        let (h, w) = (self.h, self.w);
+        for (c, plane) in dx.chunks_mut(self.plane()).enumerate() {
+            for (kh, kw) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+                let row = &dcol[(4 * c + 2 * kh + kw) * self.plane()..][..self.plane()];
+                for i in 0..h - kh {
+                    let to = &mut plane[(i + kh) * w + kw..(i + kh + 1) * w];
+                    to.iter_mut().zip(&row[i * w..i * w + w - kw]).for_each(|(t, r)| *t += r);
+                }
+            }
+        }
+    }
+}
+
+impl Backward<Flex, 3> for Block {
+    type State = Saved;
+
+    fn backward(self, ops: Ops<Saved, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [x, w, b] = ops.parents;
+        let dy = grads.consume::<Flex>(&ops.node);
+        let (dx, dw, db) = self.gradients(&ops.state, &dy, x.is_some());
+        if let (Some(x), Some(dx)) = (x, dx) {
+            grads.register::<Flex>(x.id, dx);
+        }
+        if let Some(w) = w {
+            grads.register::<Flex>(w.id, dw);
+        }
+        if let Some(b) = b {
+            grads.register::<Flex>(b.id, db);
+        }
+    }
+}
+
+/// Runs `f` on every job, across rayon's pool where the build has one (natively, and the
+/// threaded page bundle), each thread with its own scratch buffers.
+fn each<J: Send>(jobs: Vec<J>, f: impl Fn(&mut Scratch, J) + Send + Sync) {
+    #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
+    {
+        use rayon::prelude::*;
+        jobs.into_par_iter().for_each_init(Scratch::default, |s, job| f(s, job));
+    }
+    #[cfg(not(any(not(target_arch = "wasm32"), feature = "threads")))]
+    {
+        let mut s = Scratch::default();
+        jobs.into_iter().for_each(|job| f(&mut s, job));
+    }
+}
+
+/// `out [m, n] = lhs [m, k] × rhs [k, n]`, each operand given as (values, row stride, column
+/// stride), on the matrix kernels burn-flex itself uses.
+fn gemm(out: &mut [f32], m: usize, n: usize, k: usize, lhs: (&[f32], usize, usize), rhs: (&[f32], usize, usize), accumulate: bool) {
+    assert!(out.len() >= m * n, "gemm output too small");
+    assert!(lhs.0.len() > (m - 1) * lhs.1 + (k - 1) * lhs.2, "gemm lhs too small");
+    assert!(rhs.0.len() > (k - 1) * rhs.1 + (n - 1) * rhs.2, "gemm rhs too small");
+    // SAFETY: the asserts above keep every index gemm reads or writes inside the slices.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            out.as_mut_ptr(),
+            1,
+            n as isize,
+            accumulate,
+            lhs.0.as_ptr(),
+            lhs.2 as isize,
+            lhs.1 as isize,
+            rhs.0.as_ptr(),
+            rhs.2 as isize,
+            rhs.1 as isize,
+            if accumulate { 1.0 } else { 0.0 },
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
+fn values(f: &FlexTensor) -> Cow<'_, [f32]> {
+    match f.as_slice::<f32>() {
+        Some(v) => Cow::Borrowed(v),
+        None => Cow::Owned(f.to_contiguous().as_slice::<f32>().expect("contiguous").to_vec()),
+    }
+}
+
+fn tensor<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> FlexTensor {
+    FlexTensor::new(Bytes::from_elems(values), Layout::contiguous(shape.into()), DType::F32)
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::nn::pool::MaxPool2dConfig;
+    use burn::tensor::{Device, Distribution};
+
+    use super::*;
+    use crate::model::cnn::conv_config;
+
+    /// The report's composition, from burn's own operations.
+    fn burns(x: Tensor<4>, conv: &Conv2d, pool: &MaxPool2d) -> Tensor<4> {
+        pool.forward(relu(conv.forward(x)))
+    }
+
+    fn close(a: Tensor<4>, b: Tensor<4>, what: &str) {
+        let (a, b) = (a.into_data().try_into_vec_as::<f32>().unwrap(), b.into_data().try_into_vec_as::<f32>().unwrap());
+        assert_eq!(a.len(), b.len(), "{what}");
+        let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+        assert!(worst <= 1e-5, "{what}: differs from burn's by {worst}");
+    }
+
+    fn grads_equal(n: usize, c: usize, k: usize, side: usize) {
+        let device = Device::flex().autodiff();
+        device.seed(7);
+        let conv = conv_config(c, k).init(&device);
+        let pool = MaxPool2dConfig::new([2, 2]).init();
+        let x = Tensor::<4>::random([n, c, side, side], Distribution::Normal(0.0, 1.0), &device).require_grad();
+        // A random weighting of the outputs, so every output's gradient differs.
+        let r = Tensor::<4>::random([n, k, side / 2, side / 2], Distribution::Normal(0.0, 1.0), &device);
+
+        let (w, b) = (conv.weight.val(), conv.bias.as_ref().unwrap().val());
+        assert!(tracked::<NoCheckpointing>(&x, &w, &b).is_some(), "the fused block runs on flex's autodiff device");
+        let ours = conv_relu_pool(x.clone(), &conv, &pool);
+        let theirs = burns(x.clone(), &conv, &pool);
+        close(ours.clone(), theirs.clone(), "output");
+        let (g1, g2) = ((ours * r.clone()).sum().backward(), (theirs * r).sum().backward());
+        close(x.grad(&g1).unwrap(), x.grad(&g2).unwrap(), "input gradient");
+        close(conv.weight.val().grad(&g1).unwrap(), conv.weight.val().grad(&g2).unwrap(), "weight gradient");
+        let bias = conv.bias.as_ref().unwrap().val();
+        let (b1, b2) = (bias.grad(&g1).unwrap(), bias.grad(&g2).unwrap());
+        close(b1.reshape([1, 1, 1, k]), b2.reshape([1, 1, 1, k]), "bias gradient");
+    }
+
+    #[test]
+    fn outputs_and_gradients_equal_burns_conv2d() {
+        grads_equal(3, 1, 5, 6);
+        grads_equal(2, 3, 4, 8);
+        // The report's second block, full size.
+        grads_equal(2, 64, 32, 14);
+    }
+
+    #[test]
+    fn inference_on_plain_flex_equals_burns() {
+        let device = Device::flex();
+        device.seed(3);
+        let conv = conv_config(1, 8).init(&device);
+        let pool = MaxPool2dConfig::new([2, 2]).init();
+        let x = Tensor::<4>::random([4, 1, 28, 28], Distribution::Default, &device);
+        let (w, b) = (conv.weight.val(), conv.bias.as_ref().unwrap().val());
+        assert!(on_flex(&x, &w, &b).is_some(), "the fused block runs on flex");
+        close(conv_relu_pool(x.clone(), &conv, &pool), burns(x, &conv, &pool), "output");
+    }
+}
