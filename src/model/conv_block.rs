@@ -146,24 +146,22 @@ impl Block {
         }
     }
 
-    /// Bias, 2×2 max-pool and ReLU of one image's `z [k, h·w]`.
+    /// Bias, 2×2 max-pool and ReLU of one image's `z [k, h·w]`. The window's first maximum
+    /// wins, as in burn's pooling; written without branches, so the compiler vectorises it.
     fn pool(&self, z: &[f32], b: &[f32], y: &mut [f32], arg: &mut [u8]) {
         let (w, w2) = (self.w, self.w / 2);
-        for (k, zk) in z.chunks(self.plane()).enumerate() {
-            for i in 0..self.h / 2 {
-                let (top, bottom) = (&zk[2 * i * w..][..w], &zk[(2 * i + 1) * w..][..w]);
-                for j in 0..w2 {
-                    let window = [top[2 * j], top[2 * j + 1], bottom[2 * j], bottom[2 * j + 1]];
-                    let mut at = 0;
-                    for (p, &v) in window.iter().enumerate().skip(1) {
-                        if v > window[at] {
-                            at = p;
-                        }
-                    }
-                    let v = window[at] + b[k];
-                    let o = k * self.pooled() + i * w2 + j;
-                    (y[o], arg[o]) = if v > 0.0 { (v, at as u8) } else { (0.0, DEAD) };
-                }
+        let rows = y.chunks_mut(w2).zip(arg.chunks_mut(w2));
+        for (r, (y, arg)) in rows.enumerate() {
+            let (k, i) = (r / (self.h / 2), r % (self.h / 2));
+            let zk = &z[k * self.plane()..];
+            let (top, bottom) = (&zk[2 * i * w..][..w], &zk[(2 * i + 1) * w..][..w]);
+            for j in 0..w2 {
+                let (a, b_, c, d) = (top[2 * j], top[2 * j + 1], bottom[2 * j], bottom[2 * j + 1]);
+                let (m1, i1) = if b_ > a { (b_, 1) } else { (a, 0) };
+                let (m2, i2) = if d > c { (d, 3) } else { (c, 2) };
+                let (m, at) = if m2 > m1 { (m2, i2) } else { (m1, i1) };
+                let v = m + b[k];
+                (y[j], arg[j]) = if v > 0.0 { (v, at) } else { (0.0, DEAD) };
             }
         }
     }
@@ -214,14 +212,14 @@ impl Block {
         dz.clear();
         dz.resize(self.k * self.plane(), 0.0);
         for (k, dzk) in dz.chunks_mut(self.plane()).enumerate() {
+            let (dy, arg) = (&dy[k * self.pooled()..][..self.pooled()], &arg[k * self.pooled()..][..self.pooled()]);
             let mut sum = 0.0;
-            for o in 0..self.pooled() {
-                let at = arg[k * self.pooled() + o];
-                if at != DEAD {
-                    let g = dy[k * self.pooled() + o];
-                    let (i, j) = (o / w2, o % w2);
-                    dzk[(2 * i + (at as usize >> 1)) * w + 2 * j + (at as usize & 1)] = g;
-                    sum += g;
+            for (i, (dy, arg)) in dy.chunks(w2).zip(arg.chunks(w2)).enumerate() {
+                for (j, (&g, &at)) in dy.iter().zip(arg).enumerate() {
+                    if at != DEAD {
+                        dzk[(2 * i + (at as usize >> 1)) * w + 2 * j + (at as usize & 1)] = g;
+                        sum += g;
+                    }
                 }
             }
             db[k] = sum;

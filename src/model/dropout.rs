@@ -2,8 +2,8 @@
 //!
 //! burn's `Dropout` draws its mask as a Bernoulli tensor, one ChaCha draw and one sampler call
 //! per value: on the CNN's first pooled activations (800,000 values a batch) that took longer
-//! than the convolution. Here a SplitMix64 stream, seeded from the device's generator (so
-//! `device.seed` still makes training repeat), gives two 32-bit draws per step, and the mask
+//! than the convolution. Here each value's draw is a hash of its index and a seed taken from the
+//! device's generator (so `device.seed` still makes training repeat), and the mask
 //! holds 0 or 1 / keep, so dropping is one multiplication (and so is its gradient). Elsewhere
 //! (WebGPU) burn's own dropout runs on the device.
 
@@ -33,28 +33,23 @@ fn seed(device: &Device) -> u64 {
     parts.iter().fold(0u64, |s, &p| (s << 31) ^ p as u64)
 }
 
-/// `len` values, each `1 / keep` with probability `keep`, else 0.
+/// `len` values, each `1 / keep` with probability `keep`, else 0. Value `i` comes from hashing
+/// `i` with the seed (two rounds of a 32-bit integer hash), so no value waits on another and the
+/// loop runs in SIMD lanes.
 fn mask(len: usize, keep: f64, seed: u64) -> Vec<f32> {
     let threshold = (keep * 4_294_967_296.0).min(u32::MAX as f64) as u32;
     let scale = (1.0 / keep) as f32;
-    let mut state = seed;
-    let mut out = Vec::with_capacity(len + 1);
-    while out.len() < len {
-        let bits = split_mix(&mut state);
-        for half in [bits as u32, (bits >> 32) as u32] {
-            out.push(if half < threshold { scale } else { 0.0 });
-        }
-    }
-    out.truncate(len);
-    out
+    let (lo, hi) = (seed as u32, (seed >> 32) as u32);
+    (0..len as u32).map(|i| if hash(hash(i ^ lo) ^ hi) < threshold { scale } else { 0.0 }).collect()
 }
 
-fn split_mix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+/// A 32-bit integer hash with low bias (Chris Wellons's `lowbias32` constants).
+fn hash(mut x: u32) -> u32 {
+    x ^= x >> 16;
+    x = x.wrapping_mul(0x7feb_352d);
+    x ^= x >> 15;
+    x = x.wrapping_mul(0x846c_a68b);
+    x ^ (x >> 16)
 }
 
 #[cfg(test)]
