@@ -17,7 +17,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
-use burn::backend::autodiff::checkpoint::strategy::{BalancedCheckpointing, CheckpointStrategy, NoCheckpointing};
+use burn::backend::autodiff::checkpoint::strategy::{CheckpointStrategy, NoCheckpointing};
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::autodiff::Autodiff;
@@ -32,10 +32,16 @@ use burn::tensor::{Bytes, DType, Tensor};
 /// ReLU zeroed it (no gradient flows).
 const DEAD: u8 = 4;
 
+/// Whether this build has the fused CNN operations on flex. Not the page's WebGPU bundle: they
+/// would take it over 3.0 MB gzipped (issue 14), and its CPU backend only runs when `auto` finds
+/// the GPU slower (README, Speed).
+pub(super) const FUSED: bool = !cfg!(all(target_arch = "wasm32", feature = "wgpu"));
+
 /// `relu(max_pool_2x2(conv2d_same_2x2(x, weight) + bias))`, on flex by [`Block`], else by burn.
 pub fn conv_relu_pool(x: Tensor<4>, conv: &Conv2d, pool: &MaxPool2d) -> Tensor<4> {
     let [_, _, h, w] = x.dims();
-    if let (Some(bias), true) = (&conv.bias, h % 2 == 0 && w % 2 == 0 && conv.weight.dims()[2..] == [2, 2]) {
+    let fits = FUSED && h % 2 == 0 && w % 2 == 0 && conv.weight.dims()[2..] == [2, 2];
+    if let (Some(bias), true) = (&conv.bias, fits) {
         let (weight, bias) = (conv.weight.val(), bias.val());
         if let Some(y) = on_flex(&x, &weight, &bias) {
             return y;
@@ -44,10 +50,10 @@ pub fn conv_relu_pool(x: Tensor<4>, conv: &Conv2d, pool: &MaxPool2d) -> Tensor<4
     relu(pool.forward(conv.forward(x)))
 }
 
-/// The block on flex: tracked when the tensors are on flex's autodiff device, plain when on flex
-/// itself; `None` elsewhere.
+/// The block on flex: tracked when the tensors are on flex's autodiff device (without gradient
+/// checkpointing, as the trainer makes it), plain when on flex itself; `None` elsewhere.
 fn on_flex(x: &Tensor<4>, w: &Tensor<4>, b: &Tensor<1>) -> Option<Tensor<4>> {
-    tracked::<NoCheckpointing>(x, w, b).or_else(|| tracked::<BalancedCheckpointing>(x, w, b)).or_else(|| {
+    tracked::<NoCheckpointing>(x, w, b).or_else(|| {
         let (x, w, b) = (x.clone().try_into_primitive::<Flex>().ok()?, w.clone().try_into_primitive::<Flex>().ok()?, b.clone().try_into_primitive::<Flex>().ok()?);
         let (y, _) = Block::of(&x, &w).forward(&x, &w, &b);
         Some(Tensor::from_primitive::<Flex>(y))

@@ -5,10 +5,12 @@
 //! than the convolution. Here each value's draw is a hash of its index and a seed taken from the
 //! device's generator (so `device.seed` still makes training repeat), and the mask
 //! holds 0 or 1 / keep, so dropping is one multiplication (and so is its gradient). Elsewhere
-//! (WebGPU) burn's own dropout runs on the device.
+//! (WebGPU, and the page's WebGPU bundle: see [`FUSED`]) burn's own dropout runs.
 
 use burn::nn::Dropout;
-use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
+
+use super::conv_block::FUSED;
+use burn::tensor::{Device, Distribution, Tensor, TensorData};
 
 /// `layer`'s dropout of `x`: active only where burn's would be (a layer in training mode, on
 /// an autodiff device, with a probability above zero).
@@ -17,7 +19,7 @@ pub fn dropout<const D: usize>(layer: &Dropout, x: Tensor<D>) -> Tensor<D> {
     if !layer.training.is_enabled() || !device.is_autodiff() || layer.prob == 0.0 {
         return x;
     }
-    if device.clone().without_autodiff() != Device::flex() {
+    if !FUSED || device.clone().without_autodiff() != Device::flex() {
         return layer.forward(x);
     }
     let keep = 1.0 - layer.prob;
@@ -26,11 +28,12 @@ pub fn dropout<const D: usize>(layer: &Dropout, x: Tensor<D>) -> Tensor<D> {
     x * Tensor::from_data(TensorData::new(mask, shape), &device)
 }
 
-/// 64 bits from the device's generator (three 31-bit draws: its integers are i32).
+/// 64 bits from the device's generator: three uniform floats, 24 bits each. (Its integer
+/// generator would do too, but costs the WebGPU bundle 12 kB.)
 fn seed(device: &Device) -> u64 {
-    let parts = Tensor::<1, Int>::random([3], Distribution::Uniform(0.0, 2_147_483_647.0), &device.clone().without_autodiff());
-    let parts = parts.into_data().try_into_vec_as::<i64>().unwrap_or_default();
-    parts.iter().fold(0u64, |s, &p| (s << 31) ^ p as u64)
+    let parts = Tensor::<1>::random([3], Distribution::Default, &device.clone().without_autodiff());
+    let parts = parts.into_data().try_into_vec_as::<f32>().unwrap_or_default();
+    parts.iter().fold(0u64, |s, &p| (s << 24) ^ (p * 16_777_216.0) as u64)
 }
 
 /// `len` values, each `1 / keep` with probability `keep`, else 0. Value `i` comes from hashing
