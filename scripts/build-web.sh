@@ -49,8 +49,8 @@ inputs_hash() {
   {
     echo "features: $1"
     echo "threads: $THREADED_FLAGS"
-    # src/bin/ is the CLI, which the wasm build leaves out.
-    find src -path src/bin -prune -o -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
+    # src/bin/ is the CLI, which the wasm build leaves out; kernels/ is a crate the lab uses.
+    find src kernels -path src/bin -prune -o -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
     sha256sum Cargo.toml Cargo.lock .cargo/config.toml scripts/wasm-env.sh scripts/build-web.sh scripts/wasm-opt.py
     rustc "${TOOLCHAIN[@]}" -vV
     wasm-bindgen --version

@@ -9,7 +9,8 @@
 //! pass redoes the im2col rather than storing it.
 //!
 //! On flex (natively, and in the page's CPU bundles) [`conv_relu_pool`] runs this, with its own
-//! backward step in burn's autodiff graph; elsewhere (WebGPU) it runs burn's operations.
+//! backward step in burn's autodiff graph; elsewhere (WebGPU) it runs burn's operations. The
+//! loops over one image's values are in the `prunelab-kernels` crate (`kernels/`).
 //! `ReLU(max(z))` equals `max(ReLU(z))`, so either path computes the report's
 //! `pool(relu(conv(x)))`; the tests compare values and gradients with burn's `Conv2d`.
 
@@ -17,20 +18,17 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
-use burn::backend::autodiff::checkpoint::strategy::{CheckpointStrategy, NoCheckpointing};
+use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::autodiff::Autodiff;
 use burn::backend::flex::{FlexTensor, Layout};
-use burn::backend::{DispatchKindConversion, DispatchTensor, Flex};
+use burn::backend::Flex;
 use burn::nn::conv::Conv2d;
 use burn::nn::pool::MaxPool2d;
 use burn::tensor::activation::relu;
 use burn::tensor::{Bytes, DType, Tensor};
-
-/// Where a pooled value's maximum was in its 2×2 window (0..4, row-major), or `DEAD` when the
-/// ReLU zeroed it (no gradient flows).
-const DEAD: u8 = 4;
+use prunelab_kernels::{DEAD, Image};
 
 /// Whether this build has the fused CNN operations on flex. Not the page's WebGPU bundle: they
 /// would take it over 3.0 MB gzipped (issue 14), and its CPU backend only runs when `auto` finds
@@ -53,40 +51,35 @@ pub fn conv_relu_pool(x: Tensor<4>, conv: &Conv2d, pool: &MaxPool2d) -> Tensor<4
 /// The block on flex: tracked when the tensors are on flex's autodiff device (without gradient
 /// checkpointing, as the trainer makes it), plain when on flex itself; `None` elsewhere.
 fn on_flex(x: &Tensor<4>, w: &Tensor<4>, b: &Tensor<1>) -> Option<Tensor<4>> {
-    tracked::<NoCheckpointing>(x, w, b).or_else(|| {
+    tracked(x, w, b).or_else(|| {
         let (x, w, b) = (x.clone().try_into_primitive::<Flex>().ok()?, w.clone().try_into_primitive::<Flex>().ok()?, b.clone().try_into_primitive::<Flex>().ok()?);
         let (y, _) = Block::of(&x, &w).forward(&x, &w, &b);
         Some(Tensor::from_primitive::<Flex>(y))
     })
 }
 
-fn tracked<C: CheckpointStrategy>(x: &Tensor<4>, w: &Tensor<4>, b: &Tensor<1>) -> Option<Tensor<4>>
-where
-    DispatchTensor: DispatchKindConversion<Autodiff<Flex, C>>,
-{
-    let x = x.clone().try_into_primitive::<Autodiff<Flex, C>>().ok()?;
-    let w = w.clone().try_into_primitive::<Autodiff<Flex, C>>().ok()?;
-    let b = b.clone().try_into_primitive::<Autodiff<Flex, C>>().ok()?;
+/// The block as one node of the autodiff graph, its backward step [`Block`]'s.
+fn tracked(x: &Tensor<4>, w: &Tensor<4>, b: &Tensor<1>) -> Option<Tensor<4>> {
+    let x = x.clone().try_into_primitive::<Autodiff<Flex>>().ok()?;
+    let w = w.clone().try_into_primitive::<Autodiff<Flex>>().ok()?;
+    let b = b.clone().try_into_primitive::<Autodiff<Flex>>().ok()?;
     let (px, pw, pb) = (x.primitive().clone(), w.primitive().clone(), b.primitive().clone());
     let block = Block::of(&px, &pw);
-    let output = match block.prepare::<C>([x.node(), w.node(), b.node()]).compute_bound().stateful() {
+    let output = match block.prepare::<NoCheckpointing>([x.node(), w.node(), b.node()]).compute_bound().stateful() {
         OpsKind::Tracked(prep) => {
             let (y, arg) = block.forward(&px, &pw, &pb);
             prep.finish(Saved { x: px, w: pw, arg: Arc::new(arg) }, y)
         }
         OpsKind::UnTracked(prep) => prep.finish(block.forward(&px, &pw, &pb).0),
     };
-    Some(Tensor::from_primitive::<Autodiff<Flex, C>>(output))
+    Some(Tensor::from_primitive::<Autodiff<Flex>>(output))
 }
 
-/// The sizes of one block: `n` images of `c` channels, `h` × `w`, into `k` channels.
+/// The sizes of one block: `n` images, each `img`.
 #[derive(Debug, Clone, Copy)]
 struct Block {
     n: usize,
-    c: usize,
-    h: usize,
-    w: usize,
-    k: usize,
+    img: Image,
 }
 
 /// What the backward step needs: the input and weights, and where each maximum was.
@@ -107,96 +100,53 @@ struct Scratch {
 impl Block {
     fn of(x: &FlexTensor, w: &FlexTensor) -> Block {
         let (xs, ws) = (x.layout().shape(), w.layout().shape());
-        Block { n: xs[0], c: xs[1], h: xs[2], w: xs[3], k: ws[0] }
-    }
-
-    fn plane(&self) -> usize {
-        self.h * self.w
-    }
-
-    fn pooled(&self) -> usize {
-        self.plane() / 4
+        Block { n: xs[0], img: Image { c: xs[1], h: xs[2], w: xs[3], k: ws[0] } }
     }
 
     /// The pooled output `[n, k, h/2, w/2]` and, per value, where its maximum was.
     fn forward(&self, x: &FlexTensor, w: &FlexTensor, b: &FlexTensor) -> (FlexTensor, Vec<u8>) {
+        let Image { c, h, w: width, k } = self.img;
+        let (plane, per_x, per_y) = (self.img.plane(), c * self.img.plane(), k * self.img.pooled());
         let (x, w, b) = (values(x), values(w), values(b));
-        let (per_x, per_y) = (self.c * self.plane(), self.k * self.pooled());
         let mut y = vec![0f32; self.n * per_y];
         let mut arg = vec![DEAD; self.n * per_y];
         let jobs: Vec<_> = y.chunks_mut(per_y).zip(arg.chunks_mut(per_y)).zip(x.chunks(per_x)).collect();
         each(jobs, |s, ((y, arg), x)| {
-            self.im2col(x, &mut s.col);
-            s.z.resize(self.k * self.plane(), 0.0);
+            self.img.im2col(x, &mut s.col);
+            s.z.resize(k * plane, 0.0);
             // z [k, h·w] = weight [k, 4c] × col [4c, h·w]
-            gemm(&mut s.z, self.k, self.plane(), 4 * self.c, (&w, 4 * self.c, 1), (&s.col, self.plane(), 1), false);
-            self.pool(&s.z, &b, y, arg);
+            gemm(&mut s.z, k, plane, 4 * c, (&w, 4 * c, 1), (&s.col, plane, 1));
+            self.img.pool(&s.z, &b, y, arg);
         });
-        let shape = [self.n, self.k, self.h / 2, self.w / 2];
-        (FlexTensor::new(Bytes::from_elems(y), Layout::contiguous(shape.into()), DType::F32), arg)
-    }
-
-    /// `col [4c, h·w]`: row `(c, kh, kw)` is channel `c` shifted up `kh` and left `kw`, zero
-    /// past the edge (burn's `same` padding for a 2×2 kernel pads the bottom and right).
-    fn im2col(&self, x: &[f32], col: &mut Vec<f32>) {
-        let (h, w) = (self.h, self.w);
-        col.clear();
-        col.resize(4 * self.c * self.plane(), 0.0);
-        for (c, plane) in x.chunks(self.plane()).enumerate() {
-            for (kh, kw) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
-                let row = &mut col[(4 * c + 2 * kh + kw) * self.plane()..][..self.plane()];
-                for i in 0..h - kh {
-                    row[i * w..i * w + w - kw].copy_from_slice(&plane[(i + kh) * w + kw..(i + kh + 1) * w]);
-                }
-            }
-        }
-    }
-
-    /// Bias, 2×2 max-pool and ReLU of one image's `z [k, h·w]`. The window's first maximum
-    /// wins, as in burn's pooling; written without branches, so the compiler vectorises it.
-    fn pool(&self, z: &[f32], b: &[f32], y: &mut [f32], arg: &mut [u8]) {
-        let (w, w2) = (self.w, self.w / 2);
-        let rows = y.chunks_mut(w2).zip(arg.chunks_mut(w2));
-        for (r, (y, arg)) in rows.enumerate() {
-            let (k, i) = (r / (self.h / 2), r % (self.h / 2));
-            let zk = &z[k * self.plane()..];
-            let (top, bottom) = (&zk[2 * i * w..][..w], &zk[(2 * i + 1) * w..][..w]);
-            for j in 0..w2 {
-                let (a, b_, c, d) = (top[2 * j], top[2 * j + 1], bottom[2 * j], bottom[2 * j + 1]);
-                let (m1, i1) = if b_ > a { (b_, 1) } else { (a, 0) };
-                let (m2, i2) = if d > c { (d, 3) } else { (c, 2) };
-                let (m, at) = if m2 > m1 { (m2, i2) } else { (m1, i1) };
-                let v = m + b[k];
-                (y[j], arg[j]) = if v > 0.0 { (v, at) } else { (0.0, DEAD) };
-            }
-        }
+        (tensor(y, [self.n, k, h / 2, width / 2]), arg)
     }
 
     /// Gradients of the input (when asked), the weight and the bias, from the output's.
     fn gradients(&self, saved: &Saved, dy: &FlexTensor, want_dx: bool) -> (Option<FlexTensor>, FlexTensor, FlexTensor) {
+        let Image { c, h, w: width, k } = self.img;
+        let (plane, per_x, per_y, per_w) = (self.img.plane(), c * self.img.plane(), k * self.img.pooled(), k * 4 * c);
         let (x, w, dy) = (values(&saved.x), values(&saved.w), values(dy));
-        let (per_x, per_y, per_w) = (self.c * self.plane(), self.k * self.pooled(), self.k * 4 * self.c);
         let mut dx = vec![0f32; if want_dx { self.n * per_x } else { 0 }];
         // Each image's share of the weight and bias gradients, summed below in a fixed order, so
         // the result does not depend on how many threads there were.
         let mut dw = vec![0f32; self.n * per_w];
-        let mut db = vec![0f32; self.n * self.k];
+        let mut db = vec![0f32; self.n * k];
         let dx_chunks: Vec<Option<&mut [f32]>> = if want_dx { dx.chunks_mut(per_x).map(Some).collect() } else { (0..self.n).map(|_| None).collect() };
         let jobs: Vec<_> = dx_chunks
             .into_iter()
             .zip(dw.chunks_mut(per_w))
-            .zip(db.chunks_mut(self.k))
+            .zip(db.chunks_mut(k))
             .zip(x.chunks(per_x).zip(dy.chunks(per_y)).zip(saved.arg.chunks(per_y)))
             .collect();
         each(jobs, |s, (((dx, dw), db), ((x, dy), arg))| {
-            self.unpool(dy, arg, &mut s.z, db);
-            self.im2col(x, &mut s.col);
+            self.img.unpool(dy, arg, &mut s.z, db);
+            self.img.im2col(x, &mut s.col);
             // dweight [k, 4c] = dz [k, h·w] × colᵀ [h·w, 4c]
-            gemm(dw, self.k, 4 * self.c, self.plane(), (&s.z, self.plane(), 1), (&s.col, 1, self.plane()), false);
+            gemm(dw, k, 4 * c, plane, (&s.z, plane, 1), (&s.col, 1, plane));
             if let Some(dx) = dx {
                 // dcol [4c, h·w] = weightᵀ [4c, k] × dz [k, h·w], then each row shifted back.
-                gemm(&mut s.col, 4 * self.c, self.plane(), self.k, (&w, 1, 4 * self.c), (&s.z, self.plane(), 1), false);
-                self.col2im(&s.col, dx);
+                gemm(&mut s.col, 4 * c, plane, k, (&w, 1, 4 * c), (&s.z, plane, 1));
+                self.img.col2im(&s.col, dx);
             }
         });
         let sum = |parts: &[f32], len: usize| {
@@ -206,44 +156,9 @@ impl Block {
             }
             total
         };
-        let (dw, db) = (sum(&dw, per_w), sum(&db, self.k));
-        let dx = want_dx.then(|| tensor(dx, [self.n, self.c, self.h, self.w]));
-        (dx, tensor(dw, [self.k, self.c, 2, 2]), tensor(db, [self.k]))
-    }
-
-    /// One image's `dz [k, h·w]`: each pooled value's gradient at the place of its maximum, and
-    /// its sum per channel (the bias gradient).
-    fn unpool(&self, dy: &[f32], arg: &[u8], dz: &mut Vec<f32>, db: &mut [f32]) {
-        let (w, w2) = (self.w, self.w / 2);
-        dz.clear();
-        dz.resize(self.k * self.plane(), 0.0);
-        for (k, dzk) in dz.chunks_mut(self.plane()).enumerate() {
-            let (dy, arg) = (&dy[k * self.pooled()..][..self.pooled()], &arg[k * self.pooled()..][..self.pooled()]);
-            let mut sum = 0.0;
-            for (i, (dy, arg)) in dy.chunks(w2).zip(arg.chunks(w2)).enumerate() {
-                for (j, (&g, &at)) in dy.iter().zip(arg).enumerate() {
-                    if at != DEAD {
-                        dzk[(2 * i + (at as usize >> 1)) * w + 2 * j + (at as usize & 1)] = g;
-                        sum += g;
-                    }
-                }
-            }
-            db[k] = sum;
-        }
-    }
-
-    /// The input's gradient from `dcol`, the adjoint of [`Block::im2col`].
-    fn col2im(&self, dcol: &[f32], dx: &mut [f32]) {
-        let (h, w) = (self.h, self.w);
-        for (c, plane) in dx.chunks_mut(self.plane()).enumerate() {
-            for (kh, kw) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
-                let row = &dcol[(4 * c + 2 * kh + kw) * self.plane()..][..self.plane()];
-                for i in 0..h - kh {
-                    let to = &mut plane[(i + kh) * w + kw..(i + kh + 1) * w];
-                    to.iter_mut().zip(&row[i * w..i * w + w - kw]).for_each(|(t, r)| *t += r);
-                }
-            }
-        }
+        let (dw, db) = (sum(&dw, per_w), sum(&db, k));
+        let dx = want_dx.then(|| tensor(dx, [self.n, c, h, width]));
+        (dx, tensor(dw, [k, c, 2, 2]), tensor(db, [k]))
     }
 }
 
@@ -283,7 +198,7 @@ fn each<J: Send>(jobs: Vec<J>, f: impl Fn(&mut Scratch, J) + Send + Sync) {
 
 /// `out [m, n] = lhs [m, k] × rhs [k, n]`, each operand given as (values, row stride, column
 /// stride), on the matrix kernels burn-flex itself uses.
-fn gemm(out: &mut [f32], m: usize, n: usize, k: usize, lhs: (&[f32], usize, usize), rhs: (&[f32], usize, usize), accumulate: bool) {
+fn gemm(out: &mut [f32], m: usize, n: usize, k: usize, lhs: (&[f32], usize, usize), rhs: (&[f32], usize, usize)) {
     assert!(out.len() >= m * n, "gemm output too small");
     assert!(lhs.0.len() > (m - 1) * lhs.1 + (k - 1) * lhs.2, "gemm lhs too small");
     assert!(rhs.0.len() > (k - 1) * rhs.1 + (n - 1) * rhs.2, "gemm rhs too small");
@@ -296,14 +211,14 @@ fn gemm(out: &mut [f32], m: usize, n: usize, k: usize, lhs: (&[f32], usize, usiz
             out.as_mut_ptr(),
             1,
             n as isize,
-            accumulate,
+            false,
             lhs.0.as_ptr(),
             lhs.2 as isize,
             lhs.1 as isize,
             rhs.0.as_ptr(),
             rhs.2 as isize,
             rhs.1 as isize,
-            if accumulate { 1.0 } else { 0.0 },
+            0.0,
             1.0,
             false,
             false,
@@ -354,7 +269,7 @@ mod tests {
         let r = Tensor::<4>::random([n, k, side / 2, side / 2], Distribution::Normal(0.0, 1.0), &device);
 
         let (w, b) = (conv.weight.val(), conv.bias.as_ref().unwrap().val());
-        assert!(tracked::<NoCheckpointing>(&x, &w, &b).is_some(), "the fused block runs on flex's autodiff device");
+        assert!(tracked(&x, &w, &b).is_some(), "the fused block runs on flex's autodiff device");
         let ours = conv_relu_pool(x.clone(), &conv, &pool);
         let theirs = burns(x.clone(), &conv, &pool);
         close(ours.clone(), theirs.clone(), "output");

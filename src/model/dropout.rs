@@ -8,6 +8,7 @@
 //! (WebGPU, and the page's WebGPU bundle: see [`FUSED`]) burn's own dropout runs.
 
 use burn::nn::Dropout;
+use prunelab_kernels::dropout_mask;
 
 use super::conv_block::FUSED;
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
@@ -24,7 +25,7 @@ pub fn dropout<const D: usize>(layer: &Dropout, x: Tensor<D>) -> Tensor<D> {
     }
     let keep = 1.0 - layer.prob;
     let shape = x.shape();
-    let mask = mask(shape.num_elements(), keep, seed(&device));
+    let mask = dropout_mask(shape.num_elements(), keep, seed(&device));
     x * Tensor::from_data(TensorData::new(mask, shape), &device)
 }
 
@@ -36,25 +37,6 @@ fn seed(device: &Device) -> u64 {
     parts.iter().fold(0u64, |s, &p| (s << 24) ^ (p * 16_777_216.0) as u64)
 }
 
-/// `len` values, each `1 / keep` with probability `keep`, else 0. Value `i` comes from hashing
-/// `i` with the seed (two rounds of a 32-bit integer hash), so no value waits on another and the
-/// loop runs in SIMD lanes.
-fn mask(len: usize, keep: f64, seed: u64) -> Vec<f32> {
-    let threshold = (keep * 4_294_967_296.0).min(u32::MAX as f64) as u32;
-    let scale = (1.0 / keep) as f32;
-    let (lo, hi) = (seed as u32, (seed >> 32) as u32);
-    (0..len as u32).map(|i| if hash(hash(i ^ lo) ^ hi) < threshold { scale } else { 0.0 }).collect()
-}
-
-/// A 32-bit integer hash with low bias (Chris Wellons's `lowbias32` constants).
-fn hash(mut x: u32) -> u32 {
-    x ^= x >> 16;
-    x = x.wrapping_mul(0x7feb_352d);
-    x ^= x >> 15;
-    x = x.wrapping_mul(0x846c_a68b);
-    x ^ (x >> 16)
-}
-
 #[cfg(test)]
 mod tests {
     use burn::nn::DropoutConfig;
@@ -63,13 +45,13 @@ mod tests {
 
     #[test]
     fn masks_keep_the_right_share_and_scale() {
-        let m = mask(100_001, 0.7, 42);
+        let m = dropout_mask(100_001, 0.7, 42);
         assert_eq!(m.len(), 100_001);
         let kept = m.iter().filter(|&&v| v != 0.0).count() as f64 / m.len() as f64;
         assert!((kept - 0.7).abs() < 0.01, "kept {kept}");
         assert!(m.iter().all(|&v| v == 0.0 || (v - 1.0 / 0.7).abs() < 1e-6));
-        assert_eq!(m, mask(100_001, 0.7, 42), "the same seed gives the same mask");
-        assert_ne!(m, mask(100_001, 0.7, 43));
+        assert_eq!(m, dropout_mask(100_001, 0.7, 42), "the same seed gives the same mask");
+        assert_ne!(m, dropout_mask(100_001, 0.7, 43));
     }
 
     #[test]
