@@ -1,14 +1,15 @@
-//! AdamW whose update is one pass over memory on the CPU, natively.
+//! AdamW whose update is one pass over memory on the CPU.
 //!
 //! burn-optim's AdamW writes a step as some fifteen element-wise tensor operations (moments,
 //! bias corrections, square root, decay, step), each a pass over every parameter, most with a
 //! fresh buffer: on the report's MLP that was 28 % of the training time (README, Speed). On
 //! flex, [`FusedAdamW`] does the same arithmetic, operation for operation, in the same order
 //! and precision, in one pass that updates the weight and both moments in place, so training
-//! gives the same bits as with burn's AdamW (the tests check it). Elsewhere (`--device wgpu`)
-//! it takes burn's own step: the GPU runs those operations and the host never sees the values.
-//! The page keeps burn's AdamW: in its one-threaded wasm this loop measured 10 % slower
-//! (README, Speed), for reasons not yet found.
+//! gives the same bits as with burn's AdamW (the tests check it). The loop is in
+//! `prunelab-kernels`, which the page's bundles build at opt-level 3: compiled for size with the
+//! rest of the lab, it had made the page's training slower than burn's step (README, Speed).
+//! Elsewhere (`--device wgpu`) it takes burn's own step: the GPU runs those operations and the
+//! host never sees the values.
 //!
 //! The state is burn's `AdamWState`, so either path can continue what the other began.
 
@@ -18,6 +19,7 @@ use burn::backend::flex::{FlexTensor, Layout};
 use burn::backend::{BackendTensor, DispatchAutodiffContext, DispatchTensor, DispatchTensorKind};
 use burn::optim::{AdaptiveMomentumState, AdamW, AdamWConfig, AdamWState, LearningRate, ModuleOptimizer, Optimizer};
 use burn::tensor::{Bytes, DType, Device, Tensor};
+use prunelab_kernels as kernels;
 
 /// burn's defaults, which the recipes keep.
 const BETA_1: f32 = 0.9;
@@ -99,7 +101,7 @@ impl FusedAdamW {
     #[allow(clippy::too_many_arguments)]
     fn update(&self, lr: LearningRate, time: usize, w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], first: bool) {
         let decay = lr * self.weight_decay as f64;
-        let k = Constants {
+        let step = kernels::AdamW {
             b1: BETA_1,
             b2: BETA_2,
             f1: 1.0 - BETA_1,
@@ -107,46 +109,19 @@ impl FusedAdamW {
             c1: 1f32 - BETA_1.powi(time as i32),
             c2: 1f32 - BETA_2.powi(time as i32),
             eps: self.epsilon,
-            keep: (1.0 - decay) as f32,
+            keep: (decay != 0.0).then_some((1.0 - decay) as f32),
             lr: lr as f32,
+            first,
         };
-        // burn skips the decay's multiplication when there is none (x·1 = x anyway). The
-        // choices are made here, outside the loop, so that it vectorises.
-        let run = |w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]| match (first, decay != 0.0) {
-            (true, true) => step::<true, true>(w, g, m, v, &k),
-            (true, false) => step::<true, false>(w, g, m, v, &k),
-            (false, true) => step::<false, true>(w, g, m, v, &k),
-            (false, false) => step::<false, false>(w, g, m, v, &k),
-        };
-        use rayon::prelude::*;
-        const CHUNK: usize = 1 << 15;
-        w.par_chunks_mut(CHUNK).zip(g.par_chunks(CHUNK)).zip(m.par_chunks_mut(CHUNK)).zip(v.par_chunks_mut(CHUNK)).for_each(|(((w, g), m), v)| run(w, g, m, v));
-    }
-}
-
-/// A step's numbers, the same for every value.
-struct Constants {
-    b1: f32,
-    b2: f32,
-    f1: f32,
-    f2: f32,
-    c1: f32,
-    c2: f32,
-    eps: f32,
-    keep: f32,
-    lr: f32,
-}
-
-#[inline(always)]
-fn step<const FIRST: bool, const DECAY: bool>(w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], k: &Constants) {
-    let n = w.len();
-    let (g, m, v) = (&g[..n], &mut m[..n], &mut v[..n]);
-    for i in 0..n {
-        let gi = g[i];
-        let (mi, vi) = if FIRST { (gi * k.f1, (gi * gi) * k.f2) } else { (m[i] * k.b1 + gi * k.f1, v[i] * k.b2 + (gi * gi) * k.f2) };
-        (m[i], v[i]) = (mi, vi);
-        let delta = (mi / k.c1) / ((vi / k.c2).sqrt() + k.eps);
-        w[i] = if DECAY { w[i] * k.keep } else { w[i] } - delta * k.lr;
+        // Across the cores where the build has a thread pool (natively, the threaded bundle).
+        #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
+        {
+            use rayon::prelude::*;
+            const CHUNK: usize = 1 << 15;
+            w.par_chunks_mut(CHUNK).zip(g.par_chunks(CHUNK)).zip(m.par_chunks_mut(CHUNK)).zip(v.par_chunks_mut(CHUNK)).for_each(|(((w, g), m), v)| step.step(w, g, m, v));
+        }
+        #[cfg(not(any(not(target_arch = "wasm32"), feature = "threads")))]
+        step.step(w, g, m, v);
     }
 }
 

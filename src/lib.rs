@@ -16,7 +16,7 @@ pub mod model;
 pub mod options;
 pub mod spec;
 
-#[cfg(all(feature = "engine", not(target_arch = "wasm32")))]
+#[cfg(feature = "engine")]
 pub mod adamw;
 #[cfg(feature = "engine")]
 pub mod confidence;

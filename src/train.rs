@@ -268,14 +268,14 @@ pub fn softmax(row: &[f32]) -> Vec<f32> {
     exps.into_iter().map(|e| e / sum).collect()
 }
 
-/// AdamW at the recipe's settings: natively its fused step ([`crate::adamw`], the same bits,
-/// faster); in the page burn's own, which measured faster there.
+/// AdamW at the recipe's settings, with its fused step on flex ([`crate::adamw`]: the same bits
+/// as burn's, faster) where the build has it ([`crate::model::FUSED`]).
 fn optimizer(config: &TrainConfig) -> ModuleOptimizer {
-    #[cfg(not(target_arch = "wasm32"))]
-    let optim = crate::adamw::FusedAdamW::module(config.weight_decay, config.epsilon);
-    #[cfg(target_arch = "wasm32")]
-    let optim = burn::optim::AdamWConfig::new().with_weight_decay(config.weight_decay).with_epsilon(config.epsilon).init();
-    optim
+    if crate::model::FUSED {
+        crate::adamw::FusedAdamW::module(config.weight_decay, config.epsilon)
+    } else {
+        burn::optim::AdamWConfig::new().with_weight_decay(config.weight_decay).with_epsilon(config.epsilon).init()
+    }
 }
 
 /// A model with its optimizer and step counter, trained an epoch at a time so that fine-tuning

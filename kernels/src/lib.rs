@@ -120,3 +120,49 @@ fn hash(mut x: u32) -> u32 {
     x = x.wrapping_mul(0x846c_a68b);
     x ^ (x >> 16)
 }
+
+/// One AdamW step's numbers, the same for every value (`src/adamw.rs` says which).
+#[derive(Debug, Clone, Copy)]
+pub struct AdamW {
+    pub b1: f32,
+    pub b2: f32,
+    pub f1: f32,
+    pub f2: f32,
+    pub c1: f32,
+    pub c2: f32,
+    pub eps: f32,
+    /// `1 − lr·λ`, when there is a decay.
+    pub keep: Option<f32>,
+    pub lr: f32,
+    /// The first step: the moments start from the gradient alone.
+    pub first: bool,
+}
+
+impl AdamW {
+    /// Updates the weights `w` and the moments `m`, `v` in place from the gradient `g`, in
+    /// burn-optim 0.22's order of operations, so the bits are burn's.
+    pub fn step(&self, w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
+        // The choices are made here, outside the loop, so that it vectorises.
+        match (self.first, self.keep.is_some()) {
+            (true, true) => self.run::<true, true>(w, g, m, v),
+            (true, false) => self.run::<true, false>(w, g, m, v),
+            (false, true) => self.run::<false, true>(w, g, m, v),
+            (false, false) => self.run::<false, false>(w, g, m, v),
+        }
+    }
+
+    #[inline(always)]
+    fn run<const FIRST: bool, const DECAY: bool>(&self, w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
+        let n = w.len();
+        let (g, m, v) = (&g[..n], &mut m[..n], &mut v[..n]);
+        let keep = self.keep.unwrap_or(1.0);
+        for i in 0..n {
+            let gi = g[i];
+            let (mi, vi) = if FIRST { (gi * self.f1, (gi * gi) * self.f2) } else { (m[i] * self.b1 + gi * self.f1, v[i] * self.b2 + (gi * gi) * self.f2) };
+            (m[i], v[i]) = (mi, vi);
+            let delta = (mi / self.c1) / ((vi / self.c2).sqrt() + self.eps);
+            // burn skips the decay's multiplication when there is none (x·1 = x anyway).
+            w[i] = if DECAY { w[i] * keep } else { w[i] } - delta * self.lr;
+        }
+    }
+}

@@ -30,10 +30,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::{Bytes, DType, Tensor};
 use prunelab_kernels::{DEAD, Image};
 
-/// Whether this build has the fused CNN operations on flex. Not the page's WebGPU bundle: they
-/// would take it over 3.0 MB gzipped (issue 14), and its CPU backend only runs when `auto` finds
-/// the GPU slower (README, Speed).
-pub(super) const FUSED: bool = !cfg!(all(target_arch = "wasm32", feature = "wgpu"));
+use super::FUSED;
 
 /// `relu(max_pool_2x2(conv2d_same_2x2(x, weight) + bias))`, on flex by [`Block`], else by burn.
 pub fn conv_relu_pool(x: Tensor<4>, conv: &Conv2d, pool: &MaxPool2d) -> Tensor<4> {

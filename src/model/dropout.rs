@@ -10,7 +10,7 @@
 use burn::nn::Dropout;
 use prunelab_kernels::dropout_mask;
 
-use super::conv_block::FUSED;
+use super::FUSED;
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 
 /// `layer`'s dropout of `x`: active only where burn's would be (a layer in training mode, on

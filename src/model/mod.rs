@@ -21,6 +21,12 @@ pub mod mlp;
 #[cfg(feature = "engine")]
 mod network;
 
+/// Whether this build has the fused operations on flex: the CNN's block and dropout
+/// (`conv_block.rs`, `dropout.rs`) and AdamW's step (`crate::adamw`). Not the page's WebGPU
+/// bundle: they would take it over 3.0 MB gzipped (issue 14), and its CPU backend only runs
+/// when `auto` finds the GPU slower (README, Speed).
+pub const FUSED: bool = !cfg!(all(target_arch = "wasm32", feature = "wgpu"));
+
 pub use arch::{Arch, KERNEL, ModelError, ModelKind, POOLED_SIDE, REPORT_CONV, REPORT_DENSE, REPORT_HIDDEN, check_shapes, layer_sizes};
 #[cfg(feature = "engine")]
 pub use cnn::Cnn;
