@@ -196,6 +196,11 @@ fn each<J: Send>(jobs: Vec<J>, f: impl Fn(&mut Scratch, J) + Send + Sync) {
 /// `out [m, n] = lhs [m, k] × rhs [k, n]`, each operand given as (values, row stride, column
 /// stride), on the matrix kernels burn-flex itself uses.
 fn gemm(out: &mut [f32], m: usize, n: usize, k: usize, lhs: (&[f32], usize, usize), rhs: (&[f32], usize, usize)) {
+    if m == 0 || n == 0 || k == 0 {
+        // Nothing to read (a layer pruned to no channels): the product is zero.
+        out[..m * n].fill(0.0);
+        return;
+    }
     assert!(out.len() >= m * n, "gemm output too small");
     assert!(lhs.0.len() > (m - 1) * lhs.1 + (k - 1) * lhs.2, "gemm lhs too small");
     assert!(rhs.0.len() > (k - 1) * rhs.1 + (n - 1) * rhs.2, "gemm rhs too small");

@@ -8,10 +8,10 @@
 //! (WebGPU, and the page's WebGPU bundle: see [`FUSED`]) burn's own dropout runs.
 
 use burn::nn::Dropout;
+use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use prunelab_kernels::dropout_mask;
 
 use super::FUSED;
-use burn::tensor::{Device, Distribution, Tensor, TensorData};
 
 /// `layer`'s dropout of `x`: active only where burn's would be (a layer in training mode, on
 /// an autodiff device, with a probability above zero).
