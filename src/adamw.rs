@@ -13,13 +13,13 @@
 //!
 //! The state is burn's `AdamWState`, so either path can continue what the other began.
 
-use std::borrow::Cow;
-
-use burn::backend::flex::{FlexTensor, Layout};
+use burn::backend::flex::FlexTensor;
 use burn::backend::{BackendTensor, DispatchAutodiffContext, DispatchTensor, DispatchTensorKind};
 use burn::optim::{AdaptiveMomentumState, AdamW, AdamWConfig, AdamWState, LearningRate, ModuleOptimizer, Optimizer};
-use burn::tensor::{Bytes, DType, Device, Tensor};
+use burn::tensor::{DType, Device, Tensor};
 use prunelab_kernels as kernels;
+
+use crate::model::flex::{tensor, values};
 
 /// burn's defaults, which the recipes keep.
 const BETA_1: f32 = 0.9;
@@ -146,20 +146,11 @@ fn owned(f: FlexTensor) -> FlexTensor {
     if f.is_unique() && f.layout().contiguous_offsets() == Some((0, n)) {
         return f;
     }
-    let values = values(&f).into_owned();
-    FlexTensor::new(Bytes::from_elems(values), Layout::contiguous(f.layout().shape().clone()), DType::F32)
-}
-
-/// A tensor's values in order, borrowed when they lie contiguous in its buffer.
-fn values(f: &FlexTensor) -> Cow<'_, [f32]> {
-    match f.as_slice::<f32>() {
-        Some(v) => Cow::Borrowed(v),
-        None => Cow::Owned(f.to_contiguous().as_slice::<f32>().expect("contiguous").to_vec()),
-    }
+    tensor(values(&f).into_owned(), f.layout().shape().clone())
 }
 
 fn zeros(shape: &burn::tensor::Shape) -> FlexTensor {
-    FlexTensor::new(Bytes::from_elems(vec![0f32; shape.num_elements()]), Layout::contiguous(shape.clone()), DType::F32)
+    tensor(vec![0f32; shape.num_elements()], shape.clone())
 }
 
 /// The values of an [`owned`] tensor, to write.

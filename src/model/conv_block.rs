@@ -14,7 +14,6 @@
 //! `ReLU(max(z))` equals `max(ReLU(z))`, so either path computes the report's
 //! `pool(relu(conv(x)))`; the tests compare values and gradients with burn's `Conv2d`.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
@@ -22,15 +21,16 @@ use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::autodiff::Autodiff;
-use burn::backend::flex::{FlexTensor, Layout};
+use burn::backend::flex::FlexTensor;
 use burn::backend::Flex;
 use burn::nn::conv::Conv2d;
 use burn::nn::pool::MaxPool2d;
 use burn::tensor::activation::relu;
-use burn::tensor::{Bytes, DType, Tensor};
+use burn::tensor::Tensor;
 use prunelab_kernels::{DEAD, Image};
 
 use super::FUSED;
+use super::flex::{tensor, values};
 
 /// `relu(max_pool_2x2(conv2d_same_2x2(x, weight) + bias))`, on flex by [`Block`], else by burn.
 pub fn conv_relu_pool(x: Tensor<4>, conv: &Conv2d, pool: &MaxPool2d) -> Tensor<4> {
@@ -228,17 +228,6 @@ fn gemm(out: &mut [f32], m: usize, n: usize, k: usize, lhs: (&[f32], usize, usiz
             gemm::Parallelism::None,
         );
     }
-}
-
-fn values(f: &FlexTensor) -> Cow<'_, [f32]> {
-    match f.as_slice::<f32>() {
-        Some(v) => Cow::Borrowed(v),
-        None => Cow::Owned(f.to_contiguous().as_slice::<f32>().expect("contiguous").to_vec()),
-    }
-}
-
-fn tensor<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> FlexTensor {
-    FlexTensor::new(Bytes::from_elems(values), Layout::contiguous(shape.into()), DType::F32)
 }
 
 #[cfg(test)]

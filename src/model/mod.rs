@@ -17,6 +17,8 @@ mod conv_block;
 #[cfg(feature = "engine")]
 mod dropout;
 #[cfg(feature = "engine")]
+pub(crate) mod flex;
+#[cfg(feature = "engine")]
 pub mod mlp;
 #[cfg(feature = "engine")]
 mod network;
