@@ -19,7 +19,7 @@ use burn::optim::{AdaptiveMomentumState, AdamW, AdamWConfig, AdamWState, Learnin
 use burn::tensor::{DType, Device, Tensor};
 use prunelab_kernels as kernels;
 
-use crate::model::flex::{tensor, values};
+use crate::model::flex::{each, tensor, values};
 
 /// burn's defaults, which the recipes keep.
 const BETA_1: f32 = 0.9;
@@ -113,15 +113,11 @@ impl FusedAdamW {
             lr: lr as f32,
             first,
         };
-        // Across the cores where the build has a thread pool (natively, the threaded bundle).
-        #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
-        {
-            use rayon::prelude::*;
-            const CHUNK: usize = 1 << 15;
-            w.par_chunks_mut(CHUNK).zip(g.par_chunks(CHUNK)).zip(m.par_chunks_mut(CHUNK)).zip(v.par_chunks_mut(CHUNK)).for_each(|(((w, g), m), v)| step.step(w, g, m, v));
-        }
-        #[cfg(not(any(not(target_arch = "wasm32"), feature = "threads")))]
-        step.step(w, g, m, v);
+        // In chunks across the cores where the build has a thread pool (natively, the threaded
+        // bundle): each value's update is independent of the others.
+        const CHUNK: usize = 1 << 15;
+        let jobs: Vec<_> = w.chunks_mut(CHUNK).zip(g.chunks(CHUNK)).zip(m.chunks_mut(CHUNK)).zip(v.chunks_mut(CHUNK)).collect();
+        each(jobs, || (), |_, (((w, g), m), v)| step.step(w, g, m, v));
     }
 }
 

@@ -1,7 +1,7 @@
 //! Label-preserving augmentation for Fashion-MNIST, so that a model learns garments rather than
 //! the dataset's conventions: product photos all face one way, fill the frame exactly, and have
-//! grey textured fills, while people draw shoes facing either way, slightly askew, as flat
-//! silhouettes or outlines.
+//! grey textured fills, while people draw shoes facing either way, slightly askew, sleeves held
+//! out, as flat silhouettes or outlines.
 //!
 //! Every change here keeps the label: a mirrored sneaker is a sneaker, and so is its outline.
 //! Draws come from a seeded [`SplitMix64`], so a run is the same on every machine.
@@ -20,6 +20,10 @@ pub struct Augment {
     pub scale: (f32, f32),
     /// Largest shift in pixels, per axis.
     pub max_shift: f32,
+    /// Chance of raising a top's sleeves away from its body (see [`lift_sleeves`]), and the
+    /// largest angle, in degrees.
+    pub sleeves: f32,
+    pub max_lift: f32,
     /// Chance of turning the garment into a flat silhouette, half of them outlines only.
     pub silhouette: f32,
     /// Gamma range for the intensity and contrast jitter (x ↦ gain · x^γ).
@@ -30,8 +34,9 @@ pub struct Augment {
 impl Default for Augment {
     fn default() -> Self {
         // Drawings go through the same crop and scale as the dataset's photos, so framing needs
-        // only a little jitter; what differs is orientation and style (flat, outlined).
-        Self { flip: 0.5, affine: 0.3, max_degrees: 8.0, scale: (0.9, 1.0), max_shift: 1.5, silhouette: 0.5, gamma: (0.6, 1.5), gain: (0.75, 1.25) }
+        // only a little jitter; what differs is orientation, pose (sleeves) and style (flat,
+        // outlined).
+        Self { flip: 0.5, affine: 0.3, max_degrees: 8.0, scale: (0.9, 1.0), max_shift: 1.5, sleeves: 0.5, max_lift: 40.0, silhouette: 0.5, gamma: (0.6, 1.5), gain: (0.75, 1.25) }
     }
 }
 
@@ -40,18 +45,21 @@ impl Default for Augment {
 const GARMENT: f32 = 0.08;
 
 impl Augment {
-    /// Augments a batch of images (784 values in [0, 1] each) in place; `seed` decides every
-    /// random choice.
-    pub fn batch(&self, images: &mut [f32], seed: u64) {
+    /// Augments a batch of images (784 values in [0, 1] each, of classes `labels`) in place;
+    /// `seed` decides every random choice.
+    pub fn batch(&self, images: &mut [f32], labels: &[u8], seed: u64) {
         let mut rng = SplitMix64::new(seed);
         let mut scratch = [0f32; IMAGE_PIXELS];
-        for img in images.chunks_exact_mut(IMAGE_PIXELS) {
-            self.image(img, &mut scratch, &mut rng);
+        for (img, &label) in images.chunks_exact_mut(IMAGE_PIXELS).zip(labels) {
+            self.image(img, label, &mut scratch, &mut rng);
         }
     }
 
-    /// Augments one image in place.
-    pub fn image(&self, img: &mut [f32], scratch: &mut [f32; IMAGE_PIXELS], rng: &mut SplitMix64) {
+    /// Augments one image of class `label` in place.
+    pub fn image(&self, img: &mut [f32], label: u8, scratch: &mut [f32; IMAGE_PIXELS], rng: &mut SplitMix64) {
+        if SLEEVED.contains(&label) && chance(rng, self.sleeves) {
+            lift_sleeves(img, uniform(rng, 10.0, self.max_lift));
+        }
         if chance(rng, self.silhouette) {
             let level = uniform(rng, 0.7, 1.0);
             match rng.below(3) {
@@ -90,6 +98,78 @@ fn uniform(rng: &mut SplitMix64, lo: f32, hi: f32) -> f32 {
 
 fn chance(rng: &mut SplitMix64, p: f32) -> bool {
     uniform(rng, 0.0, 1.0) < p
+}
+
+/// The classes photographed with sleeves hanging down the body: T-shirt/top, pullover, coat, shirt.
+const SLEEVED: [u8; 4] = [0, 2, 4, 6];
+
+/// The garment with its outer fifth on each side (the sleeves, on a top) turned outward about
+/// the shoulder by `degrees`, then framed again as the dataset frames an image (the longer
+/// side filling 28 pixels, centred). The photos show sleeves hanging down the body; people
+/// draw them held out, with a gap under each arm.
+fn lift_sleeves(img: &mut [f32], degrees: f32) {
+    const N: usize = IMAGE_SIDE;
+    let Some((x0, y0, x1, y1)) = ink_box(img, N) else { return };
+    let band = (x1 - x0 + 1) as f32 * 0.2;
+    if band < 2.0 {
+        return;
+    }
+    let src = img.to_vec();
+    // A canvas twice the size, the image in its middle, for the sleeves to swing into.
+    const M: usize = 2 * N;
+    let off = (N / 2) as f32;
+    let (left, right, shoulder) = (x0 as f32 + band, x1 as f32 + 1.0 - band, y0 as f32 + 0.12 * (y1 - y0 + 1) as f32);
+    let (sin, cos) = degrees.to_radians().sin_cos();
+    let mut canvas = vec![0f32; M * M];
+    for (i, v) in canvas.iter_mut().enumerate() {
+        let (px, py) = ((i % M) as f32 + 0.5 - off, (i / M) as f32 + 0.5 - off);
+        if (left..right).contains(&px) {
+            *v = bilinear(&src, px - 0.5, py - 0.5);
+        }
+        // Each sleeve's pixel comes from where the inverse turn takes it, if that is the sleeve.
+        let (dx, dy) = (px - left, py - shoulder);
+        let lx = left + cos * dx + sin * dy;
+        if lx < left {
+            *v = v.max(bilinear(&src, lx - 0.5, shoulder - sin * dx + cos * dy - 0.5));
+        }
+        let (dx, dy) = (px - right, py - shoulder);
+        let rx = right + cos * dx - sin * dy;
+        if rx >= right {
+            *v = v.max(bilinear(&src, rx - 0.5, shoulder + sin * dx + cos * dy - 0.5));
+        }
+    }
+    let Some((cx0, cy0, cx1, cy1)) = ink_box(&canvas, M) else { return };
+    // Framed again: the longer side to 28 pixels, each output pixel the mean of 3 × 3 samples.
+    let side = (cx1 - cx0 + 1).max(cy1 - cy0 + 1) as f32;
+    let scale = side / N as f32;
+    let (mx, my) = ((cx0 + cx1 + 1) as f32 / 2.0, (cy0 + cy1 + 1) as f32 / 2.0);
+    let at = |x: f32, y: f32| {
+        let (xi, yi) = (x.floor(), y.floor());
+        if xi < 0.0 || yi < 0.0 || xi >= M as f32 || yi >= M as f32 { 0.0 } else { canvas[yi as usize * M + xi as usize] }
+    };
+    for (i, v) in img.iter_mut().enumerate() {
+        let (ox, oy) = ((i % N) as f32 - N as f32 / 2.0, (i / N) as f32 - N as f32 / 2.0);
+        let mut sum = 0.0;
+        for sy in 0..3 {
+            for sx in 0..3 {
+                sum += at(mx + (ox + (sx as f32 + 0.5) / 3.0) * scale, my + (oy + (sy as f32 + 0.5) / 3.0) * scale);
+            }
+        }
+        *v = sum / 9.0;
+    }
+}
+
+/// The smallest box (x0, y0, x1, y1, inclusive) holding every garment pixel of a `side`-wide image.
+fn ink_box(img: &[f32], side: usize) -> Option<(usize, usize, usize, usize)> {
+    let mut b: Option<(usize, usize, usize, usize)> = None;
+    for (i, _) in img.iter().enumerate().filter(|(_, v)| **v >= GARMENT) {
+        let (x, y) = (i % side, i / side);
+        b = Some(match b {
+            None => (x, y, x, y),
+            Some((a, c, d, e)) => (a.min(x), c.min(y), d.max(x), e.max(y)),
+        });
+    }
+    b
 }
 
 /// The garment as one flat shade, as a filled drawing looks.
@@ -191,21 +271,21 @@ mod tests {
     }
 
     fn none() -> Augment {
-        Augment { flip: 0.0, affine: 0.0, silhouette: 0.0, gamma: (1.0, 1.0), gain: (1.0, 1.0), ..Augment::default() }
+        Augment { flip: 0.0, affine: 0.0, sleeves: 0.0, silhouette: 0.0, gamma: (1.0, 1.0), gain: (1.0, 1.0), ..Augment::default() }
     }
 
     #[test]
     fn values_stay_in_range_and_runs_repeat() {
         let mut a: Vec<f32> = (0..64).flat_map(|_| garment()).collect();
         let mut b = a.clone();
-        Augment::default().batch(&mut a, 7);
-        Augment::default().batch(&mut b, 7);
+        Augment::default().batch(&mut a, &[0; 64], 7);
+        Augment::default().batch(&mut b, &[0; 64], 7);
         assert_eq!(a, b);
         assert!(a.iter().all(|v| (0.0..=1.0).contains(v)));
         // Every value is an 8-bit level, as in the dataset.
         assert!(a.iter().all(|v| ((v * 255.0) - (v * 255.0).round()).abs() < 1e-3));
         let mut c: Vec<f32> = (0..64).flat_map(|_| garment()).collect();
-        Augment::default().batch(&mut c, 8);
+        Augment::default().batch(&mut c, &[0; 64], 8);
         assert_ne!(a, c);
     }
 
@@ -213,14 +293,14 @@ mod tests {
     fn doing_nothing_changes_nothing() {
         let mut img: Vec<f32> = garment().iter().map(|v| (v * 255.0).round() / 255.0).collect();
         let before = img.clone();
-        none().batch(&mut img, 1);
+        none().batch(&mut img, &[0], 1);
         assert!(img.iter().zip(&before).all(|(a, b)| (a - b).abs() < 1e-6));
     }
 
     #[test]
     fn a_flip_mirrors() {
         let mut img = garment();
-        Augment { flip: 1.0, ..none() }.batch(&mut img, 1);
+        Augment { flip: 1.0, ..none() }.batch(&mut img, &[0], 1);
         assert!((img[10 * IMAGE_SIDE + 27 - 4] - garment()[10 * IMAGE_SIDE + 4]).abs() <= 0.51 / 255.0);
         assert_eq!(img[10 * IMAGE_SIDE + 4], 0.0);
     }
@@ -246,6 +326,43 @@ mod tests {
         assert_eq!(edge[14 * IMAGE_SIDE + 10], 0.0);
     }
 
+    /// A long-sleeved top as the photos show one: a body with a sleeve down each side, touching it.
+    fn top() -> Vec<f32> {
+        let mut img = vec![0f32; IMAGE_PIXELS];
+        for y in 2..26 {
+            for x in 4..24 {
+                let sleeve = !(8..20).contains(&x);
+                if !sleeve || y < 22 {
+                    img[y * IMAGE_SIDE + x] = 0.6;
+                }
+            }
+        }
+        img
+    }
+
+    /// How many separate runs of garment pixels each row has.
+    fn runs(img: &[f32]) -> Vec<usize> {
+        img.chunks(IMAGE_SIDE).map(|row| row.windows(2).filter(|w| w[0] < GARMENT && w[1] >= GARMENT).count() + usize::from(row[0] >= GARMENT)).collect()
+    }
+
+    #[test]
+    fn lifted_sleeves_leave_a_gap_under_each_arm_and_fill_the_frame() {
+        assert!(runs(&top()).iter().all(|&r| r <= 1));
+        let mut img = top();
+        lift_sleeves(&mut img, 30.0);
+        // Sleeve, body, sleeve: rows cut in three.
+        assert!(runs(&img).iter().filter(|&&r| r == 3).count() >= 5, "runs per row: {:?}", runs(&img));
+        // Framed again as the dataset is: the wider side now spans the frame, and is centred.
+        let (x0, _, x1, _) = ink_box(&img, IMAGE_SIDE).unwrap();
+        assert!(x0 <= 1 && x1 >= 26, "ink from column {x0} to {x1}");
+        assert!(mass(&img) > 0.4 * mass(&top()));
+        // Only tops: a trouser is left as it was.
+        let mut trouser = top();
+        Augment { sleeves: 1.0, ..none() }.batch(&mut trouser, &[1], 3);
+        let rounded: Vec<f32> = top().iter().map(|v| (v * 255.0).round() / 255.0).collect();
+        assert_eq!(trouser, rounded);
+    }
+
     #[test]
     fn affine_moves_keep_the_garment_in_frame() {
         // Over many random transforms the garment keeps most of its ink and its centre moves
@@ -260,7 +377,7 @@ mod tests {
         let (cx, cy) = centre(&garment());
         for seed in 0..50 {
             let mut img = garment();
-            aug.batch(&mut img, seed);
+            aug.batch(&mut img, &[0], seed);
             let ratio = mass(&img) / mass(&garment());
             assert!((0.6..=1.1).contains(&ratio), "seed {seed}: ink ratio {ratio}");
             let (x, y) = centre(&img);

@@ -355,7 +355,7 @@ impl Trainer {
             let lr = cfg.schedule.lr(cfg.lr, self.step, self.total_steps);
             if cfg.augment {
                 // Its own stream per batch, so a run is the same however it is split.
-                Augment::default().batch(&mut batch.images, cfg.seed ^ (self.step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                Augment::default().batch(&mut batch.images, &batch.labels, cfg.seed ^ (self.step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
             }
             let n = batch.len();
             let (x, y) = batch_tensors(batch, &self.device);

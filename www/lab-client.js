@@ -47,6 +47,7 @@ export class LabClient {
     this.heard = false; // the worker has said something: it started
     this.worker.onmessage = ({ data }) => this.receive(data);
     this.watch(this.worker);
+    this.listenForPoolPanics(this.worker);
     this.worker.onerror = (e) => {
       e.preventDefault?.();
       const why = `the lab's worker failed: ${e.message || 'could not load worker.js'}`;
@@ -143,6 +144,24 @@ export class LabClient {
   }
 
   /**
+   * A panic on one of the threaded bundle's pool threads cannot reach the worker, which waits
+   * for that thread: the engine posts it on a BroadcastChannel of this worker's own, and the
+   * client restarts the lab as after any other panic.
+   */
+  listenForPoolPanics(worker) {
+    this.panics?.close();
+    // Only a cross-origin isolated page gets the threaded bundle.
+    if (!globalThis.crossOriginIsolated || !globalThis.BroadcastChannel) return;
+    const name = `prunelab-panic-${crypto.randomUUID()}`;
+    this.panics = new BroadcastChannel(name);
+    this.panics.onmessage = ({ data }) => {
+      if (worker !== this.worker) return;
+      this.recover(`the engine panicked on one of its threads: ${String(data).replace(/^panicked at [^\n]*\n/, '')}`);
+    };
+    worker.postMessage({ panicChannel: name });
+  }
+
+  /**
    * Replaces a dead worker: a new one gets the last create's options (`backend` instead, after a
    * lost GPU), the last good model and the dataset; then the calls that were running reject
    * with kind 'crashed', and 'recovered' tells the page what happened and what was lost.
@@ -220,6 +239,7 @@ export class LabClient {
   /** Stops the worker; pending and later calls reject with kind 'closed'. */
   terminate() {
     this.worker.terminate();
+    this.panics?.close();
     this.failed = labError('the lab was closed', 'closed');
     this.rejectAll(this.failed);
   }

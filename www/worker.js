@@ -19,6 +19,8 @@
 //                  {type: 'crashed', reason, backend?}   unsolicited: the worker cannot go on (the
 //                      wasm trapped: a panic, out of memory; or the GPU device was lost, then
 //                      backend 'cpu'); it answers nothing more, and LabClient starts a new one
+//   page → worker  {panicChannel: name}   the engine posts a panic on one of the threaded
+//                  bundle's pool threads on BroadcastChannel `name` (src/web/js.rs)
 //   page → worker  {hold: name}   the worker holds the Web Lock `name` until it ends, and
 //                  answers {type: 'holding', lock: name}: how LabClient learns of its death
 // Every Lab method runs as a call of the same name (instance, or static on the class); the
@@ -357,6 +359,7 @@ function modelEvent() {
 
 self.onmessage = async ({ data }) => {
   if (crashed) return;
+  if (data?.panicChannel) return void (self.labPanicChannel = data.panicChannel);
   if (data?.hold) return navigator.locks.request(data.hold, () => (post({ type: 'holding', lock: data.hold }), new Promise(() => {})));
   const { id, method, args = [] } = data ?? {};
   try {

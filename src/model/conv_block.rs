@@ -30,7 +30,7 @@ use burn::tensor::Tensor;
 use prunelab_kernels::{DEAD, Image};
 
 use super::FUSED;
-use super::flex::{tensor, values};
+use super::flex::{each, tensor, values};
 
 /// `relu(max_pool_2x2(conv2d_same_2x2(x, weight) + bias))`, on flex by [`Block`], else by burn.
 pub fn conv_relu_pool(x: Tensor<4>, conv: &Conv2d, pool: &MaxPool2d) -> Tensor<4> {
@@ -108,7 +108,7 @@ impl Block {
         let mut y = vec![0f32; self.n * per_y];
         let mut arg = vec![DEAD; self.n * per_y];
         let jobs: Vec<_> = y.chunks_mut(per_y).zip(arg.chunks_mut(per_y)).zip(x.chunks(per_x)).collect();
-        each(jobs, |s, ((y, arg), x)| {
+        each(jobs, Scratch::default, |s, ((y, arg), x)| {
             self.img.im2col(x, &mut s.col);
             s.z.resize(k * plane, 0.0);
             // z [k, h·w] = weight [k, 4c] × col [4c, h·w]
@@ -135,7 +135,7 @@ impl Block {
             .zip(db.chunks_mut(k))
             .zip(x.chunks(per_x).zip(dy.chunks(per_y)).zip(saved.arg.chunks(per_y)))
             .collect();
-        each(jobs, |s, (((dx, dw), db), ((x, dy), arg))| {
+        each(jobs, Scratch::default, |s, (((dx, dw), db), ((x, dy), arg))| {
             self.img.unpool(dy, arg, &mut s.z, db);
             self.img.im2col(x, &mut s.col);
             // dweight [k, 4c] = dz [k, h·w] × colᵀ [h·w, 4c]
@@ -175,21 +175,6 @@ impl Backward<Flex, 3> for Block {
         if let Some(b) = b {
             grads.register::<Flex>(b.id, db);
         }
-    }
-}
-
-/// Runs `f` on every job, across rayon's pool where the build has one (natively, and the
-/// threaded page bundle), each thread with its own scratch buffers.
-fn each<J: Send>(jobs: Vec<J>, f: impl Fn(&mut Scratch, J) + Send + Sync) {
-    #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
-    {
-        use rayon::prelude::*;
-        jobs.into_par_iter().for_each_init(Scratch::default, |s, job| f(s, job));
-    }
-    #[cfg(not(any(not(target_arch = "wasm32"), feature = "threads")))]
-    {
-        let mut s = Scratch::default();
-        jobs.into_iter().for_each(|job| f(&mut s, job));
     }
 }
 

@@ -176,13 +176,31 @@ pub async fn yield_now() {
 /// Installs the panic hook once: the message goes to the console (console_error_panic_hook) and
 /// to `globalThis.labPanicked(message)` when the host defined it, since the trap that follows a
 /// panic only says "unreachable". The worker uses it to say what broke before it restarts.
+///
+/// In the threaded bundle a panic can also happen on one of the pool's threads, whose worker
+/// has no `labPanicked`, while the Lab's worker waits on it (and cannot hear it). So the hook
+/// also posts the message on the `BroadcastChannel` named by `globalThis.labPanicChannel` when
+/// it was installed: the page listens there and restarts the lab (ending this worker's threads).
 pub fn report_panics() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        std::panic::set_hook(Box::new(|info| {
+        #[cfg(feature = "threads")]
+        let channel = get(&js_sys::global(), "labPanicChannel").as_string();
+        std::panic::set_hook(Box::new(move |info| {
             console_error_panic_hook::hook(info);
+            let message = info.to_string();
             if let Ok(f) = get(&js_sys::global(), "labPanicked").dyn_into::<Function>() {
-                let _ = f.call1(&JsValue::NULL, &JsValue::from_str(&info.to_string()));
+                let _ = f.call1(&JsValue::NULL, &JsValue::from_str(&message));
+                return;
+            }
+            #[cfg(feature = "threads")]
+            if let Some(channel) = channel.as_deref().and_then(|name| web_sys::BroadcastChannel::new(name).ok()) {
+                let _ = channel.post_message(&JsValue::from_str(&message));
+                // Wait here for the page to end the Lab's worker, and this one with it, rather
+                // than trap: a trap would surface as an uncaught "unreachable" in the page.
+                loop {
+                    std::thread::park();
+                }
             }
         }));
     });

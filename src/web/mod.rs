@@ -566,10 +566,18 @@ impl Lab {
     }
 
     /// Panics, as a bug in the engine would: for the tests of the page's crash recovery. The
-    /// WebAssembly instance is unusable afterwards (the worker starts a new one).
+    /// WebAssembly instance is unusable afterwards (the worker starts a new one). With `inPool`,
+    /// the panic happens on a thread of the pool, where the threaded bundle has one.
     #[wasm_bindgen(js_name = panicForTest)]
-    pub fn panic_for_test(&self) {
-        panic!("panicForTest was called: a deliberate panic, to test crash recovery");
+    pub fn panic_for_test(&self, in_pool: Option<bool>) {
+        let boom = || panic!("panicForTest was called: a deliberate panic, to test crash recovery");
+        #[cfg(feature = "threads")]
+        if in_pool == Some(true) {
+            // Called from outside the pool, rayon runs the whole join on its threads.
+            rayon::join(boom, || ());
+        }
+        let _ = in_pool;
+        boom();
     }
 }
 

@@ -558,6 +558,30 @@ try {
     return `${s.notes.at(-1)} (largest change of a probability: ${drift.toExponential(1)})`;
   });
 
+  await check('a panic on one of the pool\'s threads: the lab restarts rather than wait forever', async () => {
+    // A client of its own, so that the page's crash count is not spent.
+    const got = await page.evaluate(async () => {
+      const { LabClient } = await import('./lab-client.js');
+      const c = new LabClient();
+      const settle = (p) => p.then(() => 'resolved', (e) => `${e.kind}: ${e.message}`);
+      const timeout = (ms) => new Promise((resolve) => setTimeout(() => resolve('hung'), ms));
+      try {
+        const made = await c.create({ backend: 'cpu' });
+        const recovered = new Promise((resolve) => c.on('recovered', resolve));
+        const call = await Promise.race([settle(c.panicForTest(true)), timeout(60000)]);
+        const r = await Promise.race([recovered, timeout(1000)]);
+        const info = await settle(c.info());
+        return { threads: made.backend.threads, call, lost: r.lost, info };
+      } finally {
+        c.terminate();
+      }
+    });
+    assert(got.call.startsWith('crashed: ') && got.call.includes('panicForTest was called'), `the call gave ${got.call}`);
+    if (got.threads > 1) assert(got.call.includes('on one of its threads'), `on ${got.threads} threads the panic was not the pool's: ${got.call}`);
+    assert(got.lost?.join() === 'panicForTest' && got.info === 'resolved', `after the restart: lost ${got.lost}, info() ${got.info}`);
+    return `${got.threads} threads: ${got.call.slice(0, 120)}`;
+  });
+
   await check('memory stays flat: 20 sweeps, then 20 train-prune-reset cycles', async () => {
     const m = await page.evaluate(async () => {
       const c = window.pruneLab.client;
