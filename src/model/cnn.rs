@@ -5,10 +5,10 @@ use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d};
-use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
 use super::conv_block::conv_relu_pool;
+use super::dense::dense;
 use super::dropout::dropout;
 use super::{KERNEL, POOLED_SIDE};
 use crate::data::{IMAGE_SIDE, NUM_CLASSES};
@@ -59,7 +59,7 @@ impl Cnn {
         let x = dropout(&self.drop_conv, conv_relu_pool(x, &self.conv1, &self.pool));
         let x = dropout(&self.drop_conv, conv_relu_pool(x, &self.conv2, &self.pool));
         let x: Tensor<2> = x.flatten(1, 3);
-        let x = dropout(&self.drop_dense, relu(self.fc1.forward(x)));
-        self.fc2.forward(x)
+        let x = dropout(&self.drop_dense, dense(x, &self.fc1, true));
+        dense(x, &self.fc2, false)
     }
 }

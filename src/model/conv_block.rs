@@ -30,7 +30,7 @@ use burn::tensor::Tensor;
 use prunelab_kernels::{DEAD, Image};
 
 use super::FUSED;
-use super::flex::{each, tensor, values};
+use super::flex::{each, gemm, register, tensor, values};
 
 /// `relu(max_pool_2x2(conv2d_same_2x2(x, weight) + bias))`, on flex by [`Block`], else by burn.
 pub fn conv_relu_pool(x: Tensor<4>, conv: &Conv2d, pool: &MaxPool2d) -> Tensor<4> {
@@ -163,55 +163,9 @@ impl Backward<Flex, 3> for Block {
     type State = Saved;
 
     fn backward(self, ops: Ops<Saved, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let [x, w, b] = ops.parents;
         let dy = grads.consume::<Flex>(&ops.node);
-        let (dx, dw, db) = self.gradients(&ops.state, &dy, x.is_some());
-        if let (Some(x), Some(dx)) = (x, dx) {
-            grads.register::<Flex>(x.id, dx);
-        }
-        if let Some(w) = w {
-            grads.register::<Flex>(w.id, dw);
-        }
-        if let Some(b) = b {
-            grads.register::<Flex>(b.id, db);
-        }
-    }
-}
-
-/// `out [m, n] = lhs [m, k] × rhs [k, n]`, each operand given as (values, row stride, column
-/// stride), on the matrix kernels burn-flex itself uses.
-fn gemm(out: &mut [f32], m: usize, n: usize, k: usize, lhs: (&[f32], usize, usize), rhs: (&[f32], usize, usize)) {
-    if m == 0 || n == 0 || k == 0 {
-        // Nothing to read (a layer pruned to no channels): the product is zero.
-        out[..m * n].fill(0.0);
-        return;
-    }
-    assert!(out.len() >= m * n, "gemm output too small");
-    assert!(lhs.0.len() > (m - 1) * lhs.1 + (k - 1) * lhs.2, "gemm lhs too small");
-    assert!(rhs.0.len() > (k - 1) * rhs.1 + (n - 1) * rhs.2, "gemm rhs too small");
-    // SAFETY: the asserts above keep every index gemm reads or writes inside the slices.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            out.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            lhs.0.as_ptr(),
-            lhs.2 as isize,
-            lhs.1 as isize,
-            rhs.0.as_ptr(),
-            rhs.2 as isize,
-            rhs.1 as isize,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
+        let found = self.gradients(&ops.state, &dy, ops.parents[0].is_some());
+        register(grads, ops, found);
     }
 }
 

@@ -1,8 +1,12 @@
-//! The f32 buffers behind flex tensors, and the loop that spreads work on them over the cores,
-//! for the operations this crate fuses itself (the CNN's block, AdamW's step).
+//! The f32 buffers behind flex tensors, the matrix product on them, the loop that spreads work
+//! over the cores, and the hand-over of gradients to autodiff, for the operations this crate
+//! fuses itself (the CNN's block, the dense layers, AdamW's step).
 
 use std::borrow::Cow;
 
+use burn::backend::Flex;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::Ops;
 use burn::backend::flex::{FlexTensor, Layout};
 use burn::tensor::{Bytes, DType, Shape};
 
@@ -19,6 +23,21 @@ pub fn tensor(values: Vec<f32>, shape: impl Into<Shape>) -> FlexTensor {
     FlexTensor::new(Bytes::from_elems(values), Layout::contiguous(shape.into()), DType::F32)
 }
 
+/// Hands a fused operation's gradients to burn's autodiff graph: the input's (when it was
+/// asked for), the weight's and the bias's, to those of the operation's parents that track one.
+pub fn register<S>(grads: &mut Gradients, ops: Ops<S, 3>, (dx, dw, db): (Option<FlexTensor>, FlexTensor, FlexTensor)) {
+    let [x, w, b] = ops.parents;
+    if let (Some(x), Some(dx)) = (x, dx) {
+        grads.register::<Flex>(x.id, dx);
+    }
+    if let Some(w) = w {
+        grads.register::<Flex>(w.id, dw);
+    }
+    if let Some(b) = b {
+        grads.register::<Flex>(b.id, db);
+    }
+}
+
 /// Runs `f` on every job, across rayon's pool where the build has one (natively, and the
 /// threaded page bundle), else in order; each thread gets its own scratch from `init`.
 pub fn each<J: Send, S>(jobs: Vec<J>, init: impl Fn() -> S + Send + Sync, f: impl Fn(&mut S, J) + Send + Sync) {
@@ -31,5 +50,111 @@ pub fn each<J: Send, S>(jobs: Vec<J>, init: impl Fn() -> S + Send + Sync, f: imp
     {
         let mut s = init();
         jobs.into_iter().for_each(|job| f(&mut s, job));
+    }
+}
+
+/// How many threads [`each`] spreads jobs over.
+pub fn threads() -> usize {
+    #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
+    return rayon::current_num_threads();
+    #[cfg(not(any(not(target_arch = "wasm32"), feature = "threads")))]
+    return 1;
+}
+
+/// A matrix operand: its values, row stride and column stride.
+pub type Operand<'a> = (&'a [f32], usize, usize);
+
+/// `out [m, n] = lhs [m, k] × rhs [k, n]`, on the matrix kernels burn-flex itself uses, on the
+/// calling thread.
+pub fn gemm(out: &mut [f32], m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand) {
+    assert!(out.len() >= m * n, "gemm output too small");
+    // SAFETY: `out` holds the m × n values written, row-major.
+    unsafe { gemm_into(out.as_mut_ptr(), n, m, n, k, lhs, rhs) }
+}
+
+/// `out [m, n] = lhs × rhs` split into one product per thread, each with its share of the
+/// output's rows or, when it has fewer rows than columns, of its columns. gemm's own threading
+/// hands work to the pool several times per product (per block of the inner dimension); in the
+/// page each hand-over wakes a Web Worker, so one split per product is what scales there.
+pub fn par_gemm(out: &mut [f32], m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand) {
+    /// Below this many multiply-adds a product is not worth splitting.
+    const SPLIT_WORK: usize = 1 << 20;
+    let parts = threads().min(m.max(n)).max(1);
+    if parts == 1 || m.saturating_mul(n).saturating_mul(k) < SPLIT_WORK {
+        return gemm(out, m, n, k, lhs, rhs);
+    }
+    assert!(out.len() >= m * n, "gemm output too small");
+    let by_rows = m >= n;
+    let len = if by_rows { m } else { n };
+    let ranges: Vec<(usize, usize)> = (0..parts).map(|p| (len * p / parts, len * (p + 1) / parts)).filter(|(a, b)| a < b).collect();
+    let dst = SharedOut(out.as_mut_ptr());
+    each(ranges, || (), |_, (a, b)| {
+        // SAFETY: each job writes only its own rows (or columns) of `out`, which holds m × n
+        // values; `gemm_into` checks the operands' bounds for its part.
+        unsafe {
+            if by_rows {
+                gemm_into(dst.at(a * n), n, b - a, n, k, (&lhs.0[a * lhs.1..], lhs.1, lhs.2), rhs);
+            } else {
+                gemm_into(dst.at(a), n, m, b - a, k, lhs, (&rhs.0[a * rhs.2..], rhs.1, rhs.2));
+            }
+        }
+    });
+}
+
+/// The output of [`par_gemm`], shared by jobs that write disjoint parts of it.
+#[derive(Clone, Copy)]
+struct SharedOut(*mut f32);
+// SAFETY: jobs given a SharedOut write disjoint elements (par_gemm).
+unsafe impl Send for SharedOut {}
+unsafe impl Sync for SharedOut {}
+
+impl SharedOut {
+    fn at(self, offset: usize) -> *mut f32 {
+        self.0.wrapping_add(offset)
+    }
+}
+
+/// `dst [m, n]` (row stride `dst_rs`, column stride 1) = lhs × rhs.
+///
+/// # Safety
+/// `dst` must be valid for writes at every `i * dst_rs + j` (i < m, j < n), with no other
+/// thread touching those elements meanwhile.
+unsafe fn gemm_into(dst: *mut f32, dst_rs: usize, m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        // Nothing to read (a layer pruned to no inputs): the product is zero.
+        for i in 0..m {
+            // SAFETY: the caller's promise.
+            unsafe { std::slice::from_raw_parts_mut(dst.add(i * dst_rs), n).fill(0.0) };
+        }
+        return;
+    }
+    assert!(lhs.0.len() > (m - 1) * lhs.1 + (k - 1) * lhs.2, "gemm lhs too small");
+    assert!(rhs.0.len() > (k - 1) * rhs.1 + (n - 1) * rhs.2, "gemm rhs too small");
+    // SAFETY: the asserts keep every read inside the operands; the caller's promise covers dst.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst,
+            1,
+            dst_rs as isize,
+            false,
+            lhs.0.as_ptr(),
+            lhs.2 as isize,
+            lhs.1 as isize,
+            rhs.0.as_ptr(),
+            rhs.2 as isize,
+            rhs.1 as isize,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
     }
 }

@@ -2,9 +2,9 @@
 
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
-use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
+use super::dense::dense;
 use super::layer_sizes;
 
 #[derive(Module, Debug)]
@@ -24,9 +24,6 @@ impl Mlp {
     /// `[N, 784]` pixels in [0, 1] → `[N, 10]` logits.
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         let last = self.layers.len() - 1;
-        self.layers.iter().enumerate().fold(x, |x, (i, layer)| {
-            let y = layer.forward(x);
-            if i < last { relu(y) } else { y }
-        })
+        self.layers.iter().enumerate().fold(x, |x, (i, layer)| dense(x, layer, i < last))
     }
 }

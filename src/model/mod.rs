@@ -15,6 +15,8 @@ pub mod cnn;
 #[cfg(feature = "engine")]
 mod conv_block;
 #[cfg(feature = "engine")]
+mod dense;
+#[cfg(feature = "engine")]
 mod dropout;
 #[cfg(feature = "engine")]
 pub(crate) mod flex;
@@ -23,8 +25,8 @@ pub mod mlp;
 #[cfg(feature = "engine")]
 mod network;
 
-/// Whether this build has the fused operations on flex: the CNN's block and dropout
-/// (`conv_block.rs`, `dropout.rs`) and AdamW's step (`crate::adamw`). Not the page's WebGPU
+/// Whether this build has the fused operations on flex: the CNN's block, the dense layers and
+/// dropout (`conv_block.rs`, `dense.rs`, `dropout.rs`) and AdamW's step (`crate::adamw`). Not the page's WebGPU
 /// bundle: they would take it over 3.0 MB gzipped (issue 14), and its CPU backend only runs
 /// when `auto` finds the GPU slower (README, Speed).
 pub const FUSED: bool = !cfg!(all(target_arch = "wasm32", feature = "wgpu"));
