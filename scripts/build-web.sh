@@ -114,6 +114,14 @@ bundle() {
   cp "$dir/prunelab.js" "$dir/prunelab_bg.wasm" "$dir/prunelab.d.ts" "www/$name/"
   # The glue's own modules (the threaded bundle's: wasm-bindgen-rayon starts its workers from one).
   if [[ -d $dir/snippets ]]; then cp -r "$dir/snippets" "www/$name/"; fi
+  # wasm-bindgen-rayon 1.3's pool worker starts the glue with the positional arguments that
+  # wasm-bindgen 0.2.130 deprecates, and each pool thread warned so in the console: one object.
+  helper=$(find "www/$name" -name 'workerHelpers.no-bundler.js')
+  if [[ -n $helper ]]; then
+    old='await pkg.default(data.module, data.memory);'
+    grep -qF "$old" "$helper" || { echo "build-web: $helper no longer has: $old (see build-web.sh)" >&2; exit 1; }
+    sed -i "s/await pkg.default(data.module, data.memory);/await pkg.default({ module_or_path: data.module, memory: data.memory });/" "$helper"
+  fi
   # What the page downloads (worker.js un-gzips it with DecompressionStream): a quarter of the
   # bytes on any host, whether or not it compresses responses itself.
   gzip -9 -n -c "www/$name/prunelab_bg.wasm" > "www/$name/prunelab_bg.wasm.gz"

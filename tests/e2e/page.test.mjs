@@ -79,6 +79,7 @@ const browser = await launch();
 const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
 const foreign = [];
 const pageErrors = [];
+const deprecations = [];
 context.on('request', (r) => {
   const url = r.url();
   if (!/^(data|blob):/.test(url) && new URL(url).origin !== origin) foreign.push(url);
@@ -88,6 +89,8 @@ try {
   const page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && console.error(`  [page console] ${m.text()}`));
+  // The page's workers and the pool's threads report here too.
+  page.on('console', (m) => m.type() === 'warning' && /deprecated/i.test(m.text()) && deprecations.push(m.text()));
 
   const started = await check('the page starts the lab on the CPU backend', async () => {
     await page.goto(`${base}/?backend=cpu`);
@@ -761,6 +764,10 @@ try {
 
   await check('no uncaught errors in the page', async () => {
     assert(pageErrors.length === 0, pageErrors.slice(0, 3).join(' | '));
+  });
+
+  await check('no deprecation warnings in the console (the pool threads start the glue as wasm-bindgen asks)', async () => {
+    assert(deprecations.length === 0, `${deprecations.length}: ${deprecations[0]}`);
   });
 } catch (e) {
   fail(e);
