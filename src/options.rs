@@ -20,7 +20,7 @@ pub struct Speeds {
     pub adapter: String,
     pub webgpu: f64,
     pub cpu: f64,
-    /// Measured on an earlier visit (the page passed them back in), not just now.
+    /// Measured on an earlier visit (the page passes them back in with this set), not just now.
     #[serde(default)]
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub cached: bool,
@@ -43,7 +43,8 @@ pub enum BackendChoice {
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct LabOptions {
     pub backend: BackendChoice,
-    /// `auto`'s figures from an earlier visit (BackendInfo.speeds), so it need not time again.
+    /// `auto`'s figures (BackendInfo.speeds), so it need not time again: from an earlier visit
+    /// (then with `cached: true`, which the header says), or just timed in the other bundle.
     pub measured: Option<Speeds>,
     /// The CPU's figure for `auto` to compare with WebGPU's, timed by the threaded bundle
     /// (`Lab.cpuSpeed`): the WebGPU bundle's own CPU backend runs on one thread.
@@ -72,7 +73,7 @@ pub struct TrainOptions {
     /// Evaluate on the test set afterwards (default true; a benchmark may skip it).
     #[serde(default)]
     pub evaluate: Option<bool>,
-    /// Train on augmented images too (mirrored, moved, silhouettes…), so drawings read right.
+    /// Train on augmented images too (mirrored, tilted, silhouettes…), so drawings read right.
     #[serde(default)]
     pub augment: Option<bool>,
     /// Hold out the first N training images and calibrate the model's confidence on them.

@@ -163,7 +163,8 @@ const SPEEDS_KEY = `prunelab.backend-speeds.${BUILD ?? 'dev'}.${self.crossOrigin
 /** auto's figures from an earlier visit (the Lab uses them only for the same adapter). */
 function rememberedSpeeds() {
   try {
-    return JSON.parse(localStorage.getItem(SPEEDS_KEY)) ?? undefined;
+    const speeds = JSON.parse(localStorage.getItem(SPEEDS_KEY));
+    return speeds ? { ...speeds, cached: true } : undefined;
   } catch {
     return undefined; // storage refused: auto times again
   }

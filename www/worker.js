@@ -181,7 +181,7 @@ function bundle(name) {
   return modules[name];
 }
 
-let poolSize = 1; // the threaded bundle's workers, set by the first cpuBundle() that picks it
+let poolSize = 1; // the threaded bundle's pool workers (one thread fewer than it runs on), set by cpuBundle()
 let cpuName = null; // the CPU bundle this worker settled on (cpuBundle())
 
 /**
@@ -205,7 +205,9 @@ async function cpuBundle(threads = 'auto') {
   if (cpuName) return { name: cpuName, glue: await bundle(cpuName), why: cpuName === 'cpu' ? noThreads(threads) ?? 'the threaded bundle did not start' : null };
   let why = noThreads(threads);
   if (!why) {
-    poolSize = threads === 'auto' ? navigator.hardwareConcurrency : threads;
+    // A pool thread for every core but one: the Lab's own thread (this worker) takes a share of
+    // each product too (src/model/flex.rs, `each`).
+    poolSize = (threads === 'auto' ? navigator.hardwareConcurrency : threads) - 1;
     try {
       const glue = await bundle('threads');
       cpuName = 'threads';
@@ -283,7 +285,14 @@ async function create({ backend = 'auto', keep = true, measured, threads = 'auto
   // auto on a real GPU times both backends, in the WebGPU bundle, whose CPU backend runs on one
   // thread: the CPU's figure comes from the threaded bundle when that is the CPU one here.
   const cpuSpeed = name === 'webgpu' && backend === 'auto' && !measured && cpuBundleName === 'threads' ? await cpu.Lab.cpuSpeed() : undefined;
-  const next = await Lab.create({ backend, measured, cpuSpeed });
+  let next = await Lab.create({ backend, measured, cpuSpeed });
+  // The threaded bundle's figure won: run there, not on this bundle's one-thread CPU backend.
+  const chosen = next.backend();
+  if (cpuSpeed !== undefined && chosen.backend === 'cpu' && chosen.speeds) {
+    next.free();
+    next = await cpu.Lab.create({ backend, measured: chosen.speeds });
+    name = cpuBundleName;
+  }
   try {
     const old = keep ? lab : null;
     if (old && dataset) next.loadDataset(dataset);

@@ -1,5 +1,5 @@
-//! The inner loops of Prune Lab's fused CNN block (`src/model/conv_block.rs`) and of its dropout
-//! mask, on plain slices, with no burn in sight.
+//! The inner loops of Prune Lab's fused CNN block (`src/model/conv_block.rs`), dense layers
+//! (`src/model/dense.rs`: bias, ReLU) and dropout mask, on plain slices, with no burn in sight.
 //!
 //! A crate of its own for one reason: the page's bundles build the lab for size (opt-level `z`),
 //! which leaves these loops scalar and branchy; the workspace's Cargo.toml builds this crate at
@@ -99,6 +99,41 @@ impl Image {
             }
             db[k] = sum;
         }
+    }
+}
+
+/// A dense layer's output after its product: the bias `b` added to each row of `y` (`b.len()`
+/// values wide), and negatives cut to 0 when `relu`.
+pub fn bias_relu(y: &mut [f32], b: &[f32], relu: bool) {
+    if relu { add_bias::<true>(y, b) } else { add_bias::<false>(y, b) }
+}
+
+#[inline(always)]
+fn add_bias<const RELU: bool>(y: &mut [f32], b: &[f32]) {
+    for row in y.chunks_exact_mut(b.len()) {
+        for (v, b) in row.iter_mut().zip(b) {
+            *v += b;
+            if RELU && *v < 0.0 {
+                *v = 0.0;
+            }
+        }
+    }
+}
+
+/// A dense layer's backward step before its products: the output's gradient `dz` (rows of
+/// `db.len()` values) zeroed where ReLU cut the output `y` off (when `relu`), and the bias
+/// gradient, its column sums, into `db` (summed row by row, in order).
+pub fn relu_bias_grad(dz: &mut [f32], y: &[f32], relu: bool, db: &mut [f32]) {
+    if relu {
+        for (d, y) in dz.iter_mut().zip(y) {
+            if *y <= 0.0 {
+                *d = 0.0;
+            }
+        }
+    }
+    db.fill(0.0);
+    for row in dz.chunks_exact(db.len()) {
+        db.iter_mut().zip(row).for_each(|(s, d)| *s += d);
     }
 }
 

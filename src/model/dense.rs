@@ -3,8 +3,9 @@
 //! burn's `Linear` and `relu` make several nodes of the autodiff graph per layer, and its matrix
 //! products copy a transposed operand into a fresh buffer and zero every output before writing
 //! it. Here the products read their operands in place through strides, write their outputs
-//! once, and are split across the threads once each ([`par_gemm`]): in the page's threaded
-//! bundle gemm's own threading wakes the pool several times per product.
+//! once, and are split across the threads once each ([`product`]): in the page's threaded
+//! bundle gemm's own threading wakes the pool several times per product. The loops around the
+//! products (bias, ReLU) are in `prunelab-kernels`, built at opt-level 3 in the page too.
 //!
 //! On flex (natively, and in the page's CPU bundles) [`dense`] runs this, with its own backward
 //! step; elsewhere (WebGPU) it runs burn's operations. The tests compare values and gradients
@@ -22,7 +23,7 @@ use burn::tensor::Tensor;
 use burn::tensor::activation::relu;
 
 use super::FUSED;
-use super::flex::{par_gemm, register, tensor, values};
+use super::flex::{product, register, tensor, values};
 
 /// `layer(x)`, then ReLU when `hidden`: on flex by [`Dense`], else by burn.
 pub fn dense(x: Tensor<2>, layer: &Linear, hidden: bool) -> Tensor<2> {
@@ -90,16 +91,8 @@ impl Dense {
     fn forward(&self, x: &FlexTensor, w: &FlexTensor, b: &FlexTensor) -> FlexTensor {
         let Dense { n, inputs, outputs, relu } = *self;
         let (x, w, b) = (values(x), values(w), values(b));
-        let mut y = vec![0f32; n * outputs];
-        par_gemm(&mut y, n, outputs, inputs, (&x, inputs, 1), (&w, outputs, 1));
-        for row in y.chunks_exact_mut(outputs) {
-            for (v, b) in row.iter_mut().zip(b.iter()) {
-                *v += b;
-                if relu && *v < 0.0 {
-                    *v = 0.0;
-                }
-            }
-        }
+        let mut y = product(n, outputs, inputs, (&x, inputs, 1), (&w, outputs, 1));
+        prunelab_kernels::bias_relu(&mut y, &b, relu);
         tensor(y, [n, outputs])
     }
 
@@ -108,25 +101,13 @@ impl Dense {
         let Dense { n, inputs, outputs, relu } = *self;
         let (x, w) = (values(&saved.x), values(&saved.w));
         let mut dz = values(dy).into_owned();
-        if relu {
-            for (d, y) in dz.iter_mut().zip(values(&saved.y).iter()) {
-                if *y <= 0.0 {
-                    *d = 0.0;
-                }
-            }
-        }
         let mut db = vec![0f32; outputs];
-        for row in dz.chunks_exact(outputs) {
-            db.iter_mut().zip(row).for_each(|(s, d)| *s += d);
-        }
+        prunelab_kernels::relu_bias_grad(&mut dz, &values(&saved.y), relu, &mut db);
         // dweight [inputs, outputs] = xᵀ [inputs, n] × dz [n, outputs]
-        let mut dw = vec![0f32; inputs * outputs];
-        par_gemm(&mut dw, inputs, outputs, n, (&x, 1, inputs), (&dz, outputs, 1));
+        let dw = product(inputs, outputs, n, (&x, 1, inputs), (&dz, outputs, 1));
         let dx = want_dx.then(|| {
             // dx [n, inputs] = dz [n, outputs] × weightᵀ [outputs, inputs]
-            let mut dx = vec![0f32; n * inputs];
-            par_gemm(&mut dx, n, inputs, outputs, (&dz, outputs, 1), (&w, 1, outputs));
-            tensor(dx, [n, inputs])
+            tensor(product(n, inputs, outputs, (&dz, outputs, 1), (&w, 1, outputs)), [n, inputs])
         });
         (dx, tensor(dw, [inputs, outputs]), tensor(db, [outputs]))
     }
@@ -184,7 +165,7 @@ mod tests {
 
     #[test]
     fn the_reports_first_layer_equals_burns_split_across_threads() {
-        // Large enough for par_gemm to split: by rows forward, by rows for the weight gradient.
+        // Large enough for `product` to split: by rows forward, by rows for the weight gradient.
         equals_burns(64, 784, 1000, true);
         // Fewer rows than columns: split by columns.
         equals_burns(8, 300, 900, false);

@@ -40,11 +40,38 @@ pub fn register<S>(grads: &mut Gradients, ops: Ops<S, 3>, (dx, dw, db): (Option<
 
 /// Runs `f` on every job, across rayon's pool where the build has one (natively, and the
 /// threaded page bundle), else in order; each thread gets its own scratch from `init`.
+///
+/// The calling thread takes jobs too, from the same queue as the pool's threads, rather than
+/// handing the whole loop to the pool and sleeping until it is done (what rayon's parallel
+/// iterators do when called from outside the pool). In the page the caller is the Lab's Web
+/// Worker, and every hand-over wakes a sleeping worker, which takes a fraction of a
+/// millisecond there: profiled, the pool's threads waited half the time in MLP training.
 pub fn each<J: Send, S>(jobs: Vec<J>, init: impl Fn() -> S + Send + Sync, f: impl Fn(&mut S, J) + Send + Sync) {
     #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
     {
-        use rayon::prelude::*;
-        jobs.into_par_iter().for_each_init(init, f);
+        use std::sync::Mutex;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let helpers = threads().min(jobs.len()).saturating_sub(1);
+        // Each thread takes the next job's number; each job's lock is taken once, so never
+        // waited on (a waited-on lock costs a wake-up in the page too).
+        let slots: Vec<Mutex<Option<J>>> = jobs.into_iter().map(|j| Mutex::new(Some(j))).collect();
+        let next = AtomicUsize::new(0);
+        let work = || {
+            let mut scratch = None;
+            while let Some(slot) = slots.get(next.fetch_add(1, Ordering::Relaxed)) {
+                // A job that panicked poisons only its own slot, which nothing reads again.
+                let job = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+                if let Some(job) = job {
+                    f(scratch.get_or_insert_with(&init), job);
+                }
+            }
+        };
+        rayon::in_place_scope(|s| {
+            for _ in 0..helpers {
+                s.spawn(|_| work());
+            }
+            work();
+        });
     }
     #[cfg(not(any(not(target_arch = "wasm32"), feature = "threads")))]
     {
@@ -53,10 +80,10 @@ pub fn each<J: Send, S>(jobs: Vec<J>, init: impl Fn() -> S + Send + Sync, f: imp
     }
 }
 
-/// How many threads [`each`] spreads jobs over.
+/// How many threads [`each`] spreads jobs over: the pool's, and the caller when it is not one.
 pub fn threads() -> usize {
     #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
-    return rayon::current_num_threads();
+    return rayon::current_num_threads() + usize::from(rayon::current_thread_index().is_none());
     #[cfg(not(any(not(target_arch = "wasm32"), feature = "threads")))]
     return 1;
 }
@@ -72,39 +99,47 @@ pub fn gemm(out: &mut [f32], m: usize, n: usize, k: usize, lhs: Operand, rhs: Op
     unsafe { gemm_into(out.as_mut_ptr(), n, m, n, k, lhs, rhs) }
 }
 
-/// `out [m, n] = lhs × rhs` split into one product per thread, each with its share of the
-/// output's rows or, when it has fewer rows than columns, of its columns. gemm's own threading
-/// hands work to the pool several times per product (per block of the inner dimension); in the
-/// page each hand-over wakes a Web Worker, so one split per product is what scales there.
-pub fn par_gemm(out: &mut [f32], m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand) {
+/// `lhs [m, k] × rhs [k, n]` as a new row-major `[m, n]` vector, split into one product per
+/// thread, each with its share of the output's rows or, when it has fewer rows than columns, of
+/// its columns. gemm's own threading hands work to the pool several times per product (per
+/// block of the inner dimension); in the page each hand-over wakes a Web Worker, so one split
+/// per product is what scales there. The vector is not zeroed first (the product writes every
+/// value): for a weight gradient that was 10 MB of zeros per batch.
+pub fn product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand) -> Vec<f32> {
     /// Below this many multiply-adds a product is not worth splitting.
     const SPLIT_WORK: usize = 1 << 20;
+    let mut out = Vec::with_capacity(m * n);
+    let dst = SharedOut(out.as_mut_ptr());
     let parts = threads().min(m.max(n)).max(1);
     if parts == 1 || m.saturating_mul(n).saturating_mul(k) < SPLIT_WORK {
-        return gemm(out, m, n, k, lhs, rhs);
-    }
-    assert!(out.len() >= m * n, "gemm output too small");
-    let by_rows = m >= n;
-    let len = if by_rows { m } else { n };
-    let ranges: Vec<(usize, usize)> = (0..parts).map(|p| (len * p / parts, len * (p + 1) / parts)).filter(|(a, b)| a < b).collect();
-    let dst = SharedOut(out.as_mut_ptr());
-    each(ranges, || (), |_, (a, b)| {
-        // SAFETY: each job writes only its own rows (or columns) of `out`, which holds m × n
-        // values; `gemm_into` checks the operands' bounds for its part.
-        unsafe {
-            if by_rows {
-                gemm_into(dst.at(a * n), n, b - a, n, k, (&lhs.0[a * lhs.1..], lhs.1, lhs.2), rhs);
-            } else {
-                gemm_into(dst.at(a), n, m, b - a, k, lhs, (&rhs.0[a * rhs.2..], rhs.1, rhs.2));
+        // SAFETY: `out` has room for the m × n values, row-major, and nothing else touches it.
+        unsafe { gemm_into(dst.at(0), n, m, n, k, lhs, rhs) };
+    } else {
+        let by_rows = m >= n;
+        let len = if by_rows { m } else { n };
+        let ranges: Vec<(usize, usize)> = (0..parts).map(|p| (len * p / parts, len * (p + 1) / parts)).filter(|(a, b)| a < b).collect();
+        each(ranges, || (), |_, (a, b)| {
+            // SAFETY: each job writes only its own rows (or columns) of `out`, which has room for
+            // m × n values; `gemm_into` checks the operands' bounds for its part.
+            unsafe {
+                if by_rows {
+                    gemm_into(dst.at(a * n), n, b - a, n, k, (&lhs.0[a * lhs.1..], lhs.1, lhs.2), rhs);
+                } else {
+                    gemm_into(dst.at(a), n, m, b - a, k, lhs, (&rhs.0[a * rhs.2..], rhs.1, rhs.2));
+                }
             }
-        }
-    });
+        });
+    }
+    // SAFETY: the products above wrote all m × n values (gemm_into writes every element of its
+    // part, zeros when k = 0, and the parts cover the output).
+    unsafe { out.set_len(m * n) };
+    out
 }
 
-/// The output of [`par_gemm`], shared by jobs that write disjoint parts of it.
+/// The output of [`product`], shared by jobs that write disjoint parts of it.
 #[derive(Clone, Copy)]
 struct SharedOut(*mut f32);
-// SAFETY: jobs given a SharedOut write disjoint elements (par_gemm).
+// SAFETY: jobs given a SharedOut write disjoint elements (product).
 unsafe impl Send for SharedOut {}
 unsafe impl Sync for SharedOut {}
 
@@ -126,8 +161,8 @@ unsafe fn gemm_into(dst: *mut f32, dst_rs: usize, m: usize, n: usize, k: usize, 
     if k == 0 {
         // Nothing to read (a layer pruned to no inputs): the product is zero.
         for i in 0..m {
-            // SAFETY: the caller's promise.
-            unsafe { std::slice::from_raw_parts_mut(dst.add(i * dst_rs), n).fill(0.0) };
+            // SAFETY: the caller's promise (the row may not be initialised yet: no reference to it).
+            unsafe { std::ptr::write_bytes(dst.add(i * dst_rs), 0, n) };
         }
         return;
     }

@@ -160,17 +160,19 @@ async fn webgpu() -> Result<Device, LabError> {
     Err(LabError::NoWebGpu("this is the CPU bundle (pkg/), without WebGPU: WebGPU is in pkg-webgpu/".into()))
 }
 
-/// Threads flex's kernels run on. In the threaded bundle the page starts rayon's pool before
-/// any Lab (www/worker.js), so asking never makes rayon try threads of its own.
+/// Threads flex's kernels run on: in the threaded bundle, the pool's and the Lab's own
+/// (`model::flex::threads`). The page starts rayon's pool before any Lab (www/worker.js), so
+/// asking never makes rayon try threads of its own.
 fn cpu_threads() -> usize {
     #[cfg(feature = "threads")]
-    return rayon::current_num_threads();
+    return crate::model::flex::threads();
     #[cfg(not(feature = "threads"))]
     1
 }
 
-/// The device for `choice`, and what to tell the visitor about it. `known`: figures from an
-/// earlier visit, used for `auto` when they were measured with the same adapter.
+/// The device for `choice`, and what to tell the visitor about it. `known`: figures given by the
+/// page (from an earlier visit, or just timed by the other bundle), used for `auto` when they
+/// were measured with the same adapter.
 pub async fn pick(choice: BackendChoice, known: Option<Speeds>, cpu_speed: Option<f64>) -> Result<(Device, BackendInfo), LabError> {
     let cpu = |reason: String, speeds: Option<Speeds>| (Device::flex(), BackendInfo { backend: Backend::Cpu, reason, adapter: None, speeds, threads: cpu_threads() });
     match choice {
@@ -185,7 +187,7 @@ pub async fn pick(choice: BackendChoice, known: Option<Speeds>, cpu_speed: Optio
                 return Ok(cpu(reason, None));
             }
             let a = found?;
-            let known = known.filter(|k| k.adapter == a.name).map(|k| Speeds { cached: true, ..k });
+            let known = known.filter(|k| k.adapter == a.name);
             if let Some(k) = known.as_ref().filter(|k| faster(k).0 == Backend::Cpu) {
                 return Ok(cpu(faster(k).1, Some(k.clone())));
             }

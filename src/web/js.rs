@@ -165,10 +165,27 @@ extern "C" {
     fn set_timeout(handler: &Function, ms: i32) -> JsValue;
 }
 
-/// Lets the event loop run (a macrotask, so messages and paints get through).
+/// Lets the event loop run (a macrotask, so messages and paints get through). Through a
+/// message to itself rather than `setTimeout(0)`: browsers clamp a timeout set from a timeout's
+/// task to 4 ms, which cost training in the page an eighth of its time (one yield per 30 ms);
+/// the message comes back in about 0.2 ms.
 pub async fn yield_now() {
     let p = Promise::new(&mut |resolve, _| {
-        set_timeout(&resolve, 0);
+        let Ok(channel) = web_sys::MessageChannel::new() else {
+            set_timeout(&resolve, 0);
+            return;
+        };
+        // The closure holds the receiving port until its message arrives, then closes it.
+        let port = channel.port1();
+        let done = Closure::once_into_js(move || {
+            port.close();
+            let _ = resolve.call0(&JsValue::NULL);
+        });
+        channel.port1().set_onmessage(Some(done.unchecked_ref()));
+        if channel.port2().post_message(&JsValue::UNDEFINED).is_err() {
+            channel.port1().set_onmessage(None);
+            set_timeout(&done.unchecked_into(), 0);
+        }
     });
     let _ = JsFuture::from(p).await;
 }

@@ -16,14 +16,16 @@ static CANCELLED: AtomicBool = AtomicBool::new(false);
 /// otherwise Ctrl-C ends the process at once, as it would without a handler (`serve`, `eval`).
 static CANCELLABLE: AtomicBool = AtomicBool::new(false);
 
-/// Makes this thread and every worker of rayon's pool (which burn's CPU kernels use) treat
-/// subnormal floats as zero. Adam's moment estimates for weights whose inputs are rarely
+/// Makes this thread one of rayon's pool (which burn's CPU kernels and this crate's fused
+/// operations use), so that it works on what it hands out instead of sleeping until it is done
+/// (`RAYON_NUM_THREADS` threads in all, this one included), and makes every thread of the pool
+/// treat subnormal floats as zero. Adam's moment estimates for weights whose inputs are rarely
 /// non-zero decay through the subnormal range, where x86 arithmetic is about 100× slower: the
 /// second epoch of MLP training ran at half the speed of the first. Flushing them changes
 /// results only below 1e-38.
 pub fn flush_subnormals() {
     set_ftz_daz();
-    let _ = rayon::ThreadPoolBuilder::new().start_handler(|_| set_ftz_daz()).build_global();
+    let _ = rayon::ThreadPoolBuilder::new().use_current_thread().start_handler(|_| set_ftz_daz()).build_global();
 }
 
 fn set_ftz_daz() {

@@ -42,7 +42,7 @@ pub struct Args {
     /// Store weights as f16 (half the size).
     #[arg(long)]
     f16: bool,
-    /// Train on mirrored, moved, re-shaded images, silhouettes and outlines too, so the model
+    /// Train on mirrored, tilted, re-shaded images, silhouettes and outlines too, so the model
     /// reads drawings (README, drawings).
     #[arg(long)]
     augment: bool,
