@@ -378,7 +378,7 @@ mod tests {
             // Framed as the pad frames a drawing: its height spans the frame, centred.
             let (x0, y0, x1, y1) = ink_box(&img, IMAGE_SIDE).unwrap();
             assert!(y0 <= 1 && y1 >= 26, "{degrees}°: ink from row {y0} to {y1}");
-            assert!((x0 as f32 + x1 as f32) / 2.0 - 13.5 < 1.5, "{degrees}°: columns {x0}..{x1}");
+            assert!(((x0 + x1) as f32 / 2.0 - 13.5).abs() < 1.5, "{degrees}°: columns {x0}..{x1}");
             // Turned: clockwise on screen (y down) moves the top right and the bottom left.
             let (top, bottom) = (centre_x(&img, 0..8), centre_x(&img, 20..28));
             assert_eq!(top > bottom, leans_right, "{degrees}°: top at {top}, bottom at {bottom}");
