@@ -83,7 +83,13 @@ function write(spec, text) {
   const range = `${whole ? 'a whole number' : 'a number'}${min > -Infinity ? ` from ${min}` : ''}${max < Infinity ? ` to ${max}` : ''}`;
   if (text.trim() === '' || !Number.isFinite(v) || v < min || v > max || (whole && !Number.isInteger(v))) return range;
   if (input.min === '0' && input.step === 'any' && v === 0) return 'a number above 0';
+  // Number() takes forms a number field does not ('0x2', ' 2'): the field would empty itself.
+  const before = input.value;
   input.value = text;
+  if (input.value === '') {
+    input.value = before;
+    return `${range}, written as digits`;
+  }
   return null;
 }
 
