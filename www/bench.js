@@ -25,8 +25,11 @@ async function wasmSize() {
       continue;
     }
     const bytes = new Uint8Array(await response.arrayBuffer());
-    const gz = new Blob([bytes]).stream().pipeThrough(new CompressionStream('gzip'));
-    out[dir] = { bytes: bytes.length, gzip_bytes: (await new Response(gz).arrayBuffer()).byteLength };
+    // What the worker downloads is the bundle's own .gz (gzip -9); a host that un-gzips it on
+    // the way, or a folder without it, gets the browser's gzip of the raw file instead.
+    const file = await fetch(new URL(`${dir}/prunelab_bg.wasm.gz`, import.meta.url)).then((r) => (r.ok ? r.arrayBuffer() : null)).catch(() => null);
+    const gzipped = file && new Uint8Array(file, 0, 2).join() === '31,139' ? file : await new Response(new Blob([bytes]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer();
+    out[dir] = { bytes: bytes.length, gzip_bytes: gzipped.byteLength };
   }
   return out;
 }
