@@ -70,8 +70,8 @@ async function epochSpeed(lab, model, limit) {
  * warm-up on `warm` images. The browser compiles the engine's hot code for speed in the
  * background during the first seconds of training; with every core training (the threaded
  * bundle) that compiler waits for a core, so a short run measures code not yet optimised
- * (README, Speed: 2,048 images right after start ran at three quarters of the speed reached
- * a few seconds later).
+ * (README, Threads in the page: 2,048 images right after start ran at three quarters of the
+ * speed reached a few seconds later).
  */
 async function trainSpeed(lab, model, limit, warm = Math.max(64, limit / 8)) {
   status(`${model}: warm-up`);
@@ -148,7 +148,7 @@ async function benchBackend(backend, threads = 'auto') {
     const mlp = await trainSpeed(lab, 'mlp', cpu ? 8192 : 2048, cpu ? 8192 : undefined);
     out.mlp_train_samples_per_sec = mlp.samples_per_sec;
     out.mlp_train_per_step = mlp.per_step;
-    // two progress bursts: the calls per step are counted in the second
+    // 1,536 on WebGPU: two progress bursts, the calls per step counted in the second.
     const cnn = await trainSpeed(lab, 'cnn', cpu ? 4096 : 1536, cpu ? 4096 : undefined);
     out.cnn_train_samples_per_sec = cnn.samples_per_sec;
     out.cnn_train_per_step = cnn.per_step;
