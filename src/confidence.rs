@@ -17,7 +17,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::data::{Dataset, NUM_CLASSES};
-use crate::drawing::{DrawingSet, Split};
+use crate::drawing::{Drawing, DrawingSet, Split};
 use crate::model::Model;
 use crate::train::{self, Evaluation, TrainError, argmax};
 use burn::tensor::Device;
@@ -54,6 +54,8 @@ pub enum Certainty {
     LowConfidence,
     /// The input is unlike the training images (evidence below `min_evidence`).
     Unfamiliar,
+    /// A drawing no bigger than its brush (a tap): no shape to read ([`Drawing::is_blot`]).
+    Blot,
 }
 
 /// What the pad shows for one input.
@@ -105,6 +107,16 @@ impl Calibration {
         let min_evidence = evidence.get(evidence.len() / 100).copied();
         // Calibrated, a top probability of one half is where right and wrong are equally likely.
         Calibration { temperature, min_confidence: 0.5, min_evidence, images: labels.len() }
+    }
+}
+
+impl Verdict {
+    /// This verdict for `drawing`: a blot is never named, whatever the network says of it.
+    pub fn for_drawing(mut self, drawing: &Drawing) -> Self {
+        if drawing.is_blot() {
+            self.certainty = Certainty::Blot;
+        }
+        self
     }
 }
 
@@ -164,20 +176,20 @@ pub const CONFIDENT: f32 = 0.95;
 
 /// Evaluates `model` (read through `calibration`) on the drawings of `split` in `set`.
 pub async fn evaluate_drawings(model: &Model, calibration: &Calibration, set: &DrawingSet, split: Option<Split>, device: &Device) -> Result<DrawingsReport, TrainError> {
-    let (data, ids) = set.dataset(split);
+    let (data, drawings) = set.dataset(split);
     let start = web_time::Instant::now();
     let logits = train::logits(model, &data, device).await?;
     let mut evaluation = Evaluation::of_logits(&logits, data.labels());
     evaluation.seconds = start.elapsed().as_secs_f64();
     // The loss as the pad's probabilities see it: calibrated.
     evaluation.loss = nll(&logits, data.labels(), calibration.temperature) as f32;
-    let verdicts: Vec<Verdict> = logits.chunks_exact(NUM_CLASSES).map(|row| calibration.verdict(row)).collect();
+    // Read as the pad reads them: a blot is never named.
+    let verdicts: Vec<Verdict> = logits.chunks_exact(NUM_CLASSES).zip(&drawings).map(|(row, d)| calibration.verdict(row).for_drawing(&set.drawing(d))).collect();
     let confident_mistakes = verdicts
         .iter()
-        .zip(ids)
-        .zip(data.labels())
-        .filter(|((v, _), l)| v.class != **l as usize && v.confidence >= CONFIDENT)
-        .map(|((v, id), &label)| ConfidentMistake { id, label, predicted: v.class, confidence: v.confidence })
+        .zip(&drawings)
+        .filter(|(v, d)| v.class != d.label as usize && v.confidence >= CONFIDENT)
+        .map(|(v, d)| ConfidentMistake { id: d.id.clone(), label: d.label, predicted: v.class, confidence: v.confidence })
         .collect();
     Ok(DrawingsReport { split, evaluation, not_sure: verdicts.iter().filter(|v| v.certainty != Certainty::Sure).count(), confident_mistakes })
 }
@@ -254,6 +266,17 @@ mod tests {
             labels.push(label);
         }
         (logits, labels)
+    }
+
+    #[test]
+    fn a_blot_is_never_named_however_sure_the_network_is() {
+        use crate::drawing::Stroke;
+        let sure = Calibration::default().verdict(&[9.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+        assert_eq!(sure.certainty, Certainty::Sure);
+        let tap = Drawing { side: 280, strokes: vec![Stroke { size: 20.0, points: vec![[140.0, 140.0]] }] };
+        let shape = Drawing { side: 280, strokes: vec![Stroke { size: 20.0, points: vec![[40.0, 40.0], [200.0, 40.0], [120.0, 220.0]] }] };
+        assert_eq!(sure.clone().for_drawing(&tap).certainty, Certainty::Blot);
+        assert_eq!(sure.clone().for_drawing(&shape), sure, "a shape keeps its verdict");
     }
 
     #[test]

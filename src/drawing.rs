@@ -134,6 +134,20 @@ impl Drawing {
         ink.iter().map(|v| (v * 255.0).round() as u8).collect()
     }
 
+    /// Whether the drawing is a blot: its strokes' centre lines span less than its widest
+    /// brush, so the round tip of the brush is all its shape, and scaled up to fill the frame
+    /// (as every drawing is) it is a disc that the network would name as some garment. A tap
+    /// on the pad is one.
+    pub fn is_blot(&self) -> bool {
+        let widest = self.strokes.iter().map(|s| s.size).fold(0.0, f32::max);
+        let points = || self.strokes.iter().flat_map(|s| &s.points);
+        let span = |axis: usize| {
+            let (lo, hi) = points().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), p| (lo.min(p[axis]), hi.max(p[axis])));
+            hi - lo
+        };
+        points().next().is_some() && span(0).max(span(1)) < widest
+    }
+
     /// The network's input for this drawing, or `None` when nothing is drawn.
     pub fn to_input(&self) -> Option<[u8; IMAGE_PIXELS]> {
         let n = self.side as usize;
@@ -291,20 +305,20 @@ impl DrawingSet {
         Drawing { side: self.canvas, strokes: d.strokes.clone() }
     }
 
-    /// The drawings of `split` (all when `None`) as a dataset of inputs and labels, with their
-    /// ids in the same order. Blank drawings are left out.
-    pub fn dataset(&self, split: Option<Split>) -> (Dataset, Vec<String>) {
+    /// The drawings of `split` (all when `None`) as a dataset of inputs and labels, with the
+    /// drawings in the same order. Blank drawings are left out.
+    pub fn dataset(&self, split: Option<Split>) -> (Dataset, Vec<&LabelledDrawing>) {
         let mut images = Vec::new();
         let mut labels = Vec::new();
-        let mut ids = Vec::new();
+        let mut kept = Vec::new();
         for d in self.drawings.iter().filter(|d| split.is_none_or(|s| d.split == s)) {
             if let Some(input) = self.drawing(d).to_input() {
                 images.extend_from_slice(&input);
                 labels.push(d.label);
-                ids.push(d.id.clone());
+                kept.push(d);
             }
         }
-        (Dataset::new(images, labels).expect("inputs are 784 bytes each"), ids)
+        (Dataset::new(images, labels).expect("inputs are 784 bytes each"), kept)
     }
 
     /// The class name of a label, for reports.
@@ -348,6 +362,18 @@ mod tests {
         assert_eq!(px[25 * 50 + 33], 255);
         assert_eq!(px[25 * 50 + 37], 0);
         assert_eq!(px[17 * 50 + 17], 0);
+    }
+
+    #[test]
+    fn a_tap_or_a_scribble_inside_the_brush_is_a_blot_and_a_drawn_shape_is_not() {
+        let pad = |strokes| Drawing { side: 280, strokes };
+        assert!(pad(vec![line(20.0, &[[140.0, 140.0]])]).is_blot(), "a tap");
+        assert!(pad(vec![line(20.0, &[[10.0, 10.0], [25.0, 10.0], [25.0, 25.0], [10.0, 25.0]])]).is_blot(), "a square smaller than the brush");
+        // The widest brush decides: a thin stroke beside it does not make a shape.
+        assert!(pad(vec![line(4.0, &[[100.0, 100.0], [110.0, 105.0]]), line(20.0, &[[105.0, 102.0]])]).is_blot());
+        assert!(!pad(vec![line(20.0, &[[100.0, 100.0], [121.0, 100.0]])]).is_blot(), "a line longer than the brush");
+        assert!(!pad(vec![line(4.0, &[[120.0, 120.0], [130.0, 120.0], [130.0, 130.0], [120.0, 130.0], [120.0, 120.0]])]).is_blot(), "a small outline, thin brush");
+        assert!(!pad(vec![]).is_blot(), "blank is blank, not a blot");
     }
 
     #[test]

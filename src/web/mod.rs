@@ -392,10 +392,11 @@ impl Lab {
         let inner = self.inner.clone();
         promise(async move {
             let o: ClassifyOptions = js::options(options)?;
-            let Some(input) = read_drawing(drawing)?.to_input() else {
+            let drawing = read_drawing(drawing)?;
+            let Some(input) = drawing.to_input() else {
                 return Ok(JsValue::UNDEFINED);
             };
-            let verdict = inner.verdict(o.model.unwrap_or_default(), &to_unit_floats(&input)).await?;
+            let verdict = inner.verdict(o.model.unwrap_or_default(), &to_unit_floats(&input)).await?.for_drawing(&drawing);
             to_js(&DrawingVerdict { input: input.to_vec(), verdict })
         })
     }

@@ -757,6 +757,18 @@ try {
     return `"${text.slice(0, 90)}…"; ${detail}`;
   });
 
+  await check('a tap on the pad is too small to read: no garment is named', async () => {
+    await page.click('#draw-clear');
+    const before = (await state(page)).draw.classified;
+    const box = await page.locator('#pad').boundingBox();
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await until(page, (n) => { const d = window.pruneLab.state.draw; return d.classified > n && d.shown === d.latest; }, 60_000, 'a classification of the tap', before);
+    const { draw } = await state(page);
+    const text = await page.textContent('#draw-guess');
+    assert(draw.verdict.certainty === 'blot' && text.startsWith('Too small to read'), `the pad says "${text}" (${draw.verdict.certainty})`);
+    return `"${text}"`;
+  });
+
   await check('no request left the origin', async () => {
     assert(foreign.length === 0, `requests to other origins: ${foreign.slice(0, 5).join(', ')}`);
     return `all requests to ${origin}`;

@@ -31,6 +31,7 @@ export function setupDraw(page) {
   function describe(v, names) {
     const name = names[v.class];
     if (v.certainty === 'sure') return `Looks like: ${name}, ${pct(v.confidence)}`;
+    if (v.certainty === 'blot') return 'Too small to read: draw the garment larger than the brush';
     if (v.certainty === 'unfamiliar') return `Not sure: this is unlike the images it learnt from (closest: ${name}, ${pct(v.confidence)})`;
     const second = v.probabilities.map((p, i) => [p, i]).sort((a, b) => b[0] - a[0])[1];
     return `Not sure: ${name} (${pct(v.confidence)}) or ${names[second[1]]} (${pct(second[0])})`;
