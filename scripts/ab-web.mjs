@@ -10,18 +10,33 @@
 // the 20-point two-method sweep. The CPU bundle is whichever the worker picks there (`threads`:
 // the threaded one on a server that sends COOP/COEP). One JSON line per run; AB_ROUNDS for
 // another number of rounds.
+//
+// AB_MLP_RUNS=256,2048,2048,20000,2048,2048 instead times those MLP runs one after another in
+// a fresh page (`mlp_runs`, samples/s each), nothing else: how the speed settles over the first
+// seconds (README, Threads in the page). `all` is one run on the whole training set, what the
+// Train button's first epoch gets.
 
 import { chromium } from 'playwright-core';
 
 const bases = process.argv.slice(2).map((b) => b.replace(/\/+$/, ''));
 if (bases.length < 2) throw new Error('usage: node scripts/ab-web.mjs URL URL [URL…]');
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox'] });
+// AB_CHROMIUM_ARGS: more Chromium flags, space-separated (e.g. --js-flags=--no-wasm-dynamic-tiering).
+const extraArgs = process.env.AB_CHROMIUM_ARGS?.split(' ').filter(Boolean) ?? [];
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox', ...extraArgs] });
+
+/** AB_MLP_RUNS as image counts (null: the whole set), or null. */
+const mlpRuns = process.env.AB_MLP_RUNS?.split(',').map((n) => {
+  if (n.trim() === 'all') return null;
+  const v = Number(n);
+  if (!Number.isInteger(v) || v < 64) throw new Error(`AB_MLP_RUNS: ${n} is not 'all' or a whole number ≥ 64`);
+  return v;
+}) ?? null;
 
 /** One run on `base`, in a page of its origin with nothing else loaded. */
 async function run(base) {
   const page = await browser.newPage();
   await page.goto(`${base}/no-page-here`);
-  const result = await page.evaluate(async ([base, sweep]) => {
+  const result = await page.evaluate(async ([base, sweep, runs]) => {
     const { LabClient } = await import(`${base}/lab-client.js`);
     const lab = new LabClient();
     try {
@@ -33,6 +48,11 @@ async function run(base) {
         const r = await lab.train({ model, epochs: 2, limit }, (p) => p.type === 'epoch' && lab.cancel());
         return Math.round(r.epochs[0].samples_per_sec);
       };
+      if (runs) {
+        const mlp_runs = [];
+        for (const limit of runs) mlp_runs.push(await speed('mlp', limit ?? undefined));
+        return { threads: (await lab.backend()).threads, mlp_runs };
+      }
       await speed('mlp', 256);
       const mlp = await speed('mlp', 2048);
       await speed('cnn', 128);
@@ -51,7 +71,7 @@ async function run(base) {
     } finally {
       lab.terminate();
     }
-  }, [base, Boolean(process.env.AB_SWEEP)]);
+  }, [base, Boolean(process.env.AB_SWEEP), mlpRuns]);
   await page.close();
   return result;
 }
