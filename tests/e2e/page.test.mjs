@@ -411,6 +411,10 @@ try {
     const picture = await shot(page.locator('#panel-draw'), 'draw-sneaker.png', 'screenshots/draw-sneaker.png');
     assert(v.class === 7 && v.certainty === 'sure', `the pad says ${said} (${picture})`);
     assert((await page.textContent('#draw-guess')).startsWith('Looks like: Sneaker'), 'the pad does not say Sneaker');
+    // The pruning panel's live preview shows the pad too: the finished sneaker, not a stroke of it.
+    await until(page, (shown) => window.pruneLab.state.prune.preview?.padShown === shown, 30_000, 'the preview of the finished sneaker', draw.shown);
+    const cells = await page.$$eval('#prune-preview-strip canvas', (cs) => cs.map((c) => c.getAttribute('aria-label')));
+    assert(cells.at(-1) === 'your drawing', `the preview's last image is "${cells.at(-1)}"`);
     return `${said}, ${picture}`;
   });
 

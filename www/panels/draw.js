@@ -71,6 +71,7 @@ export function setupDraw(page) {
       await compare(mine, image, drawing, verdict);
       d.classified++;
       d.shown = mine; // the pad's latest state is on screen when shown === latest
+      page.panels.preview?.update(); // its "pad" entry shows what the pad now holds
       fillLabels();
       if (!image) $('draw-label').value = String(d.source?.label ?? verdict.class);
     } catch (e) {
@@ -101,6 +102,7 @@ export function setupDraw(page) {
     d.probs = null;
     d.verdict = null;
     d.input = null;
+    page.panels.preview?.update();
   }
 
   function changed(kind) {

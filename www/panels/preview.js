@@ -34,6 +34,7 @@ export function setupPreview(page) {
     if (box.hidden) return;
     const mine = ++seq;
     const k = Number($('prune-sparsity').value);
+    const shown = state.draw.shown;
     try {
       const items = await images();
       if (!items.length) return;
@@ -43,7 +44,9 @@ export function setupPreview(page) {
       const p = await client.preview(k, o, floats);
       if (mine !== seq) return;
       const names = state.classNames;
-      state.prune.preview = { sparsity: k, method: o.method, dense: p.dense.map((g) => g.class), pruned: p.pruned.map((g) => g.class), millis: p.millis, pad: items.some((it) => it.pad) };
+      // padShown: which of the pad's classifications (state.draw.shown) this preview read.
+      const padShown = items.some((it) => it.pad) ? shown : null;
+      state.prune.preview = { sparsity: k, method: o.method, dense: p.dense.map((g) => g.class), pruned: p.pruned.map((g) => g.class), millis: p.millis, padShown };
       $('prune-preview-strip').replaceChildren(
         ...items.map((it, i) => {
           const [d, q] = [p.dense[i], p.pruned[i]];
@@ -71,5 +74,6 @@ export function setupPreview(page) {
   }
 
   $('prune-form').addEventListener('input', schedule);
+  // The pad calls update() after each drawing it shows, so the pad's entry is never stale.
   return { update: schedule };
 }
