@@ -5,6 +5,7 @@
 // drawing, so every run writes the same bytes.
 //
 //   node scripts/make-drawings.mjs
+//   node scripts/make-drawings.mjs --pool /tmp/pool.json   # 600 more, for choosing models
 //
 // The contact sheet (test-results/drawings-sheet.png) is drawn by
 // `node scripts/record-former-input.mjs --sheet`.
@@ -19,6 +20,7 @@ const FACING = new Set([5, 7, 8, 9]);
 /** The thickest brush, as a fraction of the drawing's size: thinner where gaps must stay open. */
 const MAX_BRUSH = { 1: 0.09, 5: 0.08 };
 const PER_CLASS = 30;
+const POOL = 60;
 
 // ---------------------------------------------------------------------------------------------
 // Randomness: mulberry32 seeded from an FNV-1a hash of the drawing's id, so one drawing's shape
@@ -349,10 +351,11 @@ function variant(i) {
   };
 }
 
-function generate(label, i) {
+function generate(label, i, splitAs) {
   const id = `gen-${SLUGS[label]}-${String(i).padStart(3, '0')}`;
   const r = rng(id);
-  const { split, style, size } = variant(i);
+  const { style, size, ...v } = variant(i);
+  const split = splitAs ?? v.split;
   let parts = SHAPES[label](r);
 
   // Per-control-point jitter: nobody draws the same garment twice.
@@ -428,9 +431,16 @@ export function serialize(drawings) {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  // --pool FILE: 60 further drawings per class (indices 100–159), all dev, for choosing between
+  // models with less noise than the 170 dev drawings give; written where asked, never committed.
+  const pool = process.argv.indexOf('--pool');
+  const [first, count] = pool > 0 ? [100, POOL] : [0, PER_CLASS];
   const drawings = [];
-  for (let label = 0; label < CLASSES.length; label++) for (let i = 0; i < PER_CLASS; i++) drawings.push(generate(label, i));
-  const out = new URL('../www/drawings/generated.json', import.meta.url);
+  for (let label = 0; label < CLASSES.length; label++) {
+    for (let i = first; i < first + count; i++) drawings.push(generate(label, i, pool > 0 ? 'dev' : undefined));
+  }
+  const out = pool > 0 ? process.argv[pool + 1] : fileURLToPath(new URL('../www/drawings/generated.json', import.meta.url));
+  if (!out) throw new Error('usage: node scripts/make-drawings.mjs [--pool FILE]');
   writeFileSync(out, serialize(drawings));
-  console.log(`wrote ${fileURLToPath(out)}: ${drawings.length} drawings, ${drawings.reduce((n, d) => n + d.strokes.reduce((m, s) => m + s.points.length, 0), 0)} points`);
+  console.log(`wrote ${out}: ${drawings.length} drawings, ${drawings.reduce((n, d) => n + d.strokes.reduce((m, s) => m + s.points.length, 0), 0)} points`);
 }

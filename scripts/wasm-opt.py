@@ -8,7 +8,8 @@ shared library, prebuilt; scripts/setup-tools.sh unpacks it and this drives it w
 (no Python packages needed). It runs the same passes as the binary, so the output is the same
 bytes (README, Timing).
 
-    python3 scripts/wasm-opt.py LIBBINARYEN IN -o OUT -Oz [--converge] [--enable-FEATURE…]
+    python3 scripts/wasm-opt.py LIBBINARYEN IN -o OUT -Oz [--converge] [--strip-producers]
+        [--strip-target-features] [--enable-FEATURE…]
     python3 scripts/wasm-opt.py LIBBINARYEN --version
 """
 import ctypes
@@ -23,6 +24,8 @@ FEATURES = {"simd": "SIMD128", "bulk-memory": "BulkMemory",
             "nontrapping-float-to-int": "NontrappingFPToInt", "sign-ext": "SignExt",
             "mutable-globals": "MutableGlobals", "reference-types": "ReferenceTypes",
             "multivalue": "Multivalue", "threads": "Atomics"}
+# Passes that drop a custom section nothing reads at run time (wasm-opt's flags of the same name).
+STRIP = ("--strip-producers", "--strip-target-features")
 
 
 class WriteResult(ctypes.Structure):
@@ -39,6 +42,7 @@ def load(path):
     lib = ctypes.CDLL(path)
     lib.BinaryenModuleRead.restype = ctypes.c_void_p
     lib.BinaryenModuleRead.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+    lib.BinaryenModuleRunPasses.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_char_p), ctypes.c_uint32]
     for name in ("BinaryenModuleOptimize", "BinaryenModuleDispose"):
         getattr(lib, name).argtypes = [ctypes.c_void_p]
     lib.BinaryenModuleValidate.argtypes = [ctypes.c_void_p]
@@ -73,7 +77,7 @@ def main(argv):
             digest = hashlib.sha256(f.read()).hexdigest()
         print(f"wasm-opt.py over libbinaryen 116 (sha256 {digest})")
         return
-    source, out, level, converge, features = None, None, None, False, 0
+    source, out, level, converge, features, strip = None, None, None, False, 0, []
     args = iter(argv[1:])
     for arg in args:
         if arg == "-o":
@@ -82,6 +86,8 @@ def main(argv):
             level = LEVELS[arg]
         elif arg == "--converge":
             converge = True
+        elif arg in STRIP:
+            strip.append(arg[2:].encode())
         elif arg.startswith("--enable-") and arg[len("--enable-"):] in FEATURES:
             feature = getattr(lib, "BinaryenFeature" + FEATURES[arg[len("--enable-"):]])
             feature.restype = ctypes.c_uint32
@@ -102,6 +108,8 @@ def main(argv):
     lib.BinaryenModuleSetFeatures(module, lib.BinaryenModuleGetFeatures(module) | features)
     if not lib.BinaryenModuleValidate(module):
         fail(f"{source}: binaryen finds the module invalid (see above)")
+    if strip:
+        lib.BinaryenModuleRunPasses(module, (ctypes.c_char_p * len(strip))(*strip), len(strip))
     lib.BinaryenSetOptimizeLevel(level[0])
     lib.BinaryenSetShrinkLevel(level[1])
     lib.BinaryenSetDebugInfo(0)

@@ -20,6 +20,8 @@ pub struct Augment {
     /// largest angle, in degrees.
     pub sleeves: f32,
     pub max_lift: f32,
+    /// Chance of cutting a neckline (a V or a scoop) into a top or a dress (see [`cut_neckline`]).
+    pub neckline: f32,
     /// Chance of turning the garment into a flat silhouette, half of them outlines only.
     pub silhouette: f32,
     /// Gamma range for the intensity and contrast jitter (x ↦ gain · x^γ).
@@ -31,8 +33,8 @@ impl Default for Augment {
     fn default() -> Self {
         // Drawings go through the same crop and scale as the dataset's photos, so neither
         // shifts nor scales tell them apart; what differs is orientation (mirrored, askew),
-        // pose (sleeves) and style (flat, outlined).
-        Self { flip: 0.5, tilt: 0.5, max_tilt: 15.0, sleeves: 0.5, max_lift: 40.0, silhouette: 0.5, gamma: (0.6, 1.5), gain: (0.75, 1.25) }
+        // pose (sleeves), necklines and style (flat, outlined).
+        Self { flip: 0.5, tilt: 0.5, max_tilt: 15.0, sleeves: 0.5, max_lift: 25.0, neckline: 0.5, silhouette: 0.5, gamma: (0.6, 1.5), gain: (0.75, 1.25) }
     }
 }
 
@@ -55,6 +57,10 @@ impl Augment {
     pub fn image(&self, img: &mut [f32], label: u8, scratch: &mut [f32; IMAGE_PIXELS], rng: &mut SplitMix64) {
         if SLEEVED.contains(&label) && chance(rng, self.sleeves) {
             lift_sleeves(img, uniform(rng, 10.0, self.max_lift));
+        }
+        if NECKED.contains(&label) && chance(rng, self.neckline) {
+            let (depth, half_width) = (uniform(rng, 0.04, 0.15), uniform(rng, 0.06, 0.14));
+            cut_neckline(img, depth, half_width, chance(rng, 0.5));
         }
         if chance(rng, self.silhouette) {
             let level = uniform(rng, 0.7, 1.0);
@@ -92,6 +98,33 @@ fn chance(rng: &mut SplitMix64, p: f32) -> bool {
 
 /// The classes photographed with sleeves hanging down the body: T-shirt/top, pullover, coat, shirt.
 const SLEEVED: [u8; 4] = [0, 2, 4, 6];
+
+/// The classes worn on the upper body, whose necklines people draw: T-shirt/top, pullover,
+/// dress, coat, shirt.
+const NECKED: [u8; 5] = [0, 2, 3, 4, 6];
+
+/// A neckline cut into the top of the garment: a V (or, `round`, a scoop) `depth` of its height
+/// deep and `half_width` of its width to each side, and the collar above it cleared. Product
+/// photos show the back of the garment through the neck opening, so their outline runs straight
+/// across the top; people draw the opening, and shirts, pullovers and coats all have one.
+fn cut_neckline(img: &mut [f32], depth: f32, half_width: f32, round: bool) {
+    const N: usize = IMAGE_SIDE;
+    let Some((x0, y0, x1, y1)) = ink_box(img, N) else { return };
+    let centre = (x0 + x1 + 1) as f32 / 2.0;
+    let column = centre as usize;
+    let Some(top) = (y0..=y1).find(|&y| img[y * N + column] >= GARMENT) else { return };
+    let (top, deep, half) = (top as f32, depth * (y1 - y0 + 1) as f32, half_width * (x1 - x0 + 1) as f32);
+    let cut = |x: f32, y: f32| {
+        let (dx, dy) = ((x - centre).abs() / half, (y - top) / deep);
+        dx <= 1.0 && (dy < 0.0 || if round { dx * dx + dy * dy <= 1.0 } else { dx + dy <= 1.0 })
+    };
+    // Each pixel keeps the part of its area outside the cut (4 × 4 samples).
+    for (i, v) in img.iter_mut().enumerate() {
+        let (px, py) = ((i % N) as f32, (i / N) as f32);
+        let inside = (0..16).filter(|k| cut(px + (k % 4) as f32 / 4.0 + 0.125, py + (k / 4) as f32 / 4.0 + 0.125)).count();
+        *v *= 1.0 - inside as f32 / 16.0;
+    }
+}
 
 /// The garment with its outer fifth on each side (the sleeves, on a top) turned outward about
 /// the shoulder by `degrees`, then framed again as the dataset frames an image (the longer
@@ -261,7 +294,7 @@ mod tests {
     }
 
     fn none() -> Augment {
-        Augment { flip: 0.0, tilt: 0.0, sleeves: 0.0, silhouette: 0.0, gamma: (1.0, 1.0), gain: (1.0, 1.0), ..Augment::default() }
+        Augment { flip: 0.0, tilt: 0.0, sleeves: 0.0, neckline: 0.0, silhouette: 0.0, gamma: (1.0, 1.0), gain: (1.0, 1.0), ..Augment::default() }
     }
 
     #[test]
@@ -351,6 +384,26 @@ mod tests {
         Augment { sleeves: 1.0, ..none() }.batch(&mut trouser, &[1], 3);
         let rounded: Vec<f32> = top().iter().map(|v| (v * 255.0).round() / 255.0).collect();
         assert_eq!(trouser, rounded);
+    }
+
+    #[test]
+    fn a_neckline_opens_the_top_in_the_middle_only() {
+        let shape = |img: &[f32], x: usize, y: usize| img[y * IMAGE_SIDE + x] >= GARMENT;
+        for round in [false, true] {
+            let mut img = top();
+            cut_neckline(&mut img, 0.15, 0.12, round);
+            // Open at the top in the middle, 0.15 × 24 ≈ 3.6 rows deep; the shoulders and
+            // everything below the cut are left as they were.
+            assert!(!shape(&img, 14, 2) && !shape(&img, 13, 3), "round {round}: the neck is not open");
+            assert!(shape(&img, 14, 6) && shape(&img, 9, 2) && shape(&img, 19, 2), "round {round}: cut too deep or too wide");
+            assert_eq!(img[IMAGE_SIDE * 6..], top()[IMAGE_SIDE * 6..]);
+        }
+        // Only garments with a neckline: a trouser and a bag are left as they were.
+        for label in [1, 8] {
+            let mut img = top();
+            Augment { neckline: 1.0, ..none() }.batch(&mut img, &[label], 3);
+            assert_eq!(img, top().iter().map(|v| (v * 255.0).round() / 255.0).collect::<Vec<f32>>());
+        }
     }
 
     #[test]

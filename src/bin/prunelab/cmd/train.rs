@@ -42,8 +42,8 @@ pub struct Args {
     /// Store weights as f16 (half the size).
     #[arg(long)]
     f16: bool,
-    /// Train on mirrored, tilted, re-shaded images, silhouettes and outlines too, so the model
-    /// reads drawings (README, drawings).
+    /// Train on mirrored, tilted, re-shaded images, tops with raised sleeves or a neckline,
+    /// silhouettes and outlines too, so the model reads drawings (README, drawings).
     #[arg(long)]
     augment: bool,
     #[command(flatten)]
