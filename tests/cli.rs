@@ -198,6 +198,29 @@ fn run_json(args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// Piped into a reader that stops early (`prunelab eval … | head -1`): the command ends at its
+/// next write, as Unix tools do, not with a panic and its backtrace.
+#[cfg(unix)]
+#[test]
+fn a_closed_output_pipe_ends_the_command_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (model, drawings) = (root.join("www/models/drawings.plab"), root.join("www/drawings/generated.json"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_prunelab"))
+        .args(["eval", "--model-file", model.to_str().unwrap(), "--drawings", drawings.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader is gone before the first line (the model loads first)
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    const SIGPIPE: i32 = 13;
+    assert_eq!(out.status.signal(), Some(SIGPIPE), "{:?}: {err}", out.status);
+}
+
 #[test]
 fn eval_on_drawings_reports_each_split_and_repeats_exactly() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

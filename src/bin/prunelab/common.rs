@@ -56,6 +56,17 @@ pub fn install_ctrlc() {
     });
 }
 
+/// Ends the process quietly when the reader of its output goes away (`prunelab eval … | head`),
+/// as other Unix tools do: Rust ignores SIGPIPE, so the next `println!` panicked with a
+/// backtrace instead. Not for `serve`, whose clients may hang up mid-response.
+pub fn quit_on_closed_pipe() {
+    // SAFETY: restores a signal's default action, before any thread of ours starts.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// `Err(Cancelled)` once Ctrl-C was pressed: checked before a command writes anything, since a
 /// press after the last batch (during evaluation, say) stops no loop.
 pub fn check_cancelled() -> Result<(), CliError> {

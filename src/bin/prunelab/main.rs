@@ -23,9 +23,13 @@ fn main() -> std::process::ExitCode {
         command: Command,
     }
 
+    let command = Cli::parse().command;
+    if !matches!(command, Command::Serve(_)) {
+        common::quit_on_closed_pipe();
+    }
     common::install_ctrlc();
     common::flush_subnormals();
-    let result = match Cli::parse().command {
+    let result = match command {
         Command::Train(a) => cmd::train::run(a),
         Command::Eval(a) => cmd::eval::run(a),
         Command::Calibrate(a) => cmd::calibrate::run(a),
