@@ -155,6 +155,19 @@ browser() { step wasm_tests; }
 page() { step env PRUNELAB="$PRUNELAB" node --test tests/faces.test.mjs && step e2e_tests && step site_tests; }
 fuzz() { step fuzz_smoke; }
 
+# Tests leave the working tree as they found it: what git says of it now and after the run must
+# match (a build that rewrote fuzz/Cargo.lock went unnoticed once). Outside a git clone, no check.
+tree_status() { git -C "$ROOT" status --porcelain --untracked-files=all 2>/dev/null || true; }
+TREE_BEFORE=$(tree_status)
+tree_unchanged() {
+  local after
+  after=$(tree_status)
+  [[ $after == "$TREE_BEFORE" ]] && return
+  echo "the tests changed the working tree:" >&2
+  diff <(echo "$TREE_BEFORE") <(echo "$after") >&2 || true
+  return 1
+}
+
 echo "prunelab tests: repo $ROOT, CARGO_TARGET_DIR=$CARGO_TARGET_DIR"
 step bash scripts/setup-tools.sh --web --fuzz
 step bash scripts/setup-data.sh
@@ -164,5 +177,6 @@ step bash scripts/build-web.sh
 # The small real subset tests/web.rs trains on (made before the lanes, which all read www/).
 step "$PRUNELAB" subset --train 320 --test 200 --out www/data/subset
 step together browser page fuzz
+step tree_unchanged
 
 printf '\nprunelab tests: all steps passed (%ds)\n' "$((SECONDS - START))"
