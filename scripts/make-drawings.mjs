@@ -354,8 +354,8 @@ function variant(i) {
 function generate(label, i, splitAs) {
   const id = `gen-${SLUGS[label]}-${String(i).padStart(3, '0')}`;
   const r = rng(id);
-  const { style, size, ...v } = variant(i);
-  const split = splitAs ?? v.split;
+  const { split: parity, style, size } = variant(i);
+  const split = splitAs ?? parity;
   let parts = SHAPES[label](r);
 
   // Per-control-point jitter: nobody draws the same garment twice.
@@ -434,13 +434,16 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   // --pool FILE: 60 further drawings per class (indices 100–159), all dev, for choosing between
   // models with less noise than the 170 dev drawings give; written where asked, never committed.
   const pool = process.argv.indexOf('--pool');
+  if (pool > 0 && !process.argv[pool + 1]) {
+    console.error('usage: node scripts/make-drawings.mjs [--pool FILE]');
+    process.exit(1);
+  }
   const [first, count] = pool > 0 ? [100, POOL] : [0, PER_CLASS];
   const drawings = [];
   for (let label = 0; label < CLASSES.length; label++) {
     for (let i = first; i < first + count; i++) drawings.push(generate(label, i, pool > 0 ? 'dev' : undefined));
   }
   const out = pool > 0 ? process.argv[pool + 1] : fileURLToPath(new URL('../www/drawings/generated.json', import.meta.url));
-  if (!out) throw new Error('usage: node scripts/make-drawings.mjs [--pool FILE]');
   writeFileSync(out, serialize(drawings));
   console.log(`wrote ${out}: ${drawings.length} drawings, ${drawings.reduce((n, d) => n + d.strokes.reduce((m, s) => m + s.points.length, 0), 0)} points`);
 }
