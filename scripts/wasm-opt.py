@@ -6,7 +6,7 @@ fresh machine reaches but crates.io, where the `wasm-opt` crate compiles it from
 CPU-minutes, a third of a cold test run). PyPI's icpp-binaryen wheel carries binaryen 116's
 shared library, prebuilt; scripts/setup-tools.sh unpacks it and this drives it with ctypes
 (no Python packages needed). It runs the same passes as the binary, so the output is the same
-bytes (README, Timing).
+bytes (README, Build and test time).
 
     python3 scripts/wasm-opt.py LIBBINARYEN IN -o OUT -Oz [--converge] [--strip-producers]
         [--strip-target-features] [--enable-FEATURE…]
