@@ -49,8 +49,8 @@ wasm_tests() {
   # every test target, the library's unit tests too (the whole crate again, in test mode, and
   # one more fat-LTO link), only to run tests/web.rs. cargo runs just that one, in Chromium,
   # through wasm-bindgen-test-runner (installed with wasm-bindgen-cli). Its timeout covers all
-  # seven tests at once: beside the page lane on a slow 2-core machine they took over 900 s
-  # (2026-11-30; WebGPU runs on SwiftShader there), so it allows 1800.
+  # seven tests at once: on a slow 2-core machine they took over 900 s, alone as well as beside
+  # the page lane (2026-11-30; WebGPU runs on SwiftShader there), so it allows 1800.
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   WASM_BINDGEN_TEST_ONLY_WEB=1 \
   CHROMEDRIVER=/usr/bin/chromedriver \
