@@ -2,16 +2,21 @@
 // www/drawings/hand.json, the 28×28 input the page made from it before the conversion moved into
 // Rust (www/draw.js toInput at commit ddf6a3e), as 784 bytes (each value is k/255; k is stored)
 // in base64. Headless Chromium renders each drawing as DrawPad.render did and runs that toInput.
+// And tests/drawings/former-pads.bin.gz: the pad each drawing was painted on (the input to
+// that toInput), so that tests/drawings.rs can give the engine's conversion the same pixels:
+// gzip of one JSON line ({"recorded_with", "side", "ids"}) then side × side grey bytes per id.
 //
 //   node scripts/record-former-input.mjs            (CHROMIUM=/path overrides /usr/bin/chromium)
 //   node scripts/record-former-input.mjs --sheet    also writes test-results/drawings-sheet.png:
 //                                                   every drawing, its 28×28 input, its id
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 
 const root = new URL('..', import.meta.url);
 const FILES = ['www/drawings/generated.json', 'www/drawings/hand.json'];
 const OUT = 'tests/drawings/former-input.json';
+const PADS = 'tests/drawings/former-pads.bin.gz';
 const SHEET = 'test-results/drawings-sheet.png';
 
 // --- Page code: these functions run in Chromium (injected by their source text). ------------
@@ -97,12 +102,17 @@ function padCanvas(side, strokes) {
   return canvas;
 }
 
-/** The bytes k (value k/255) of toInput for each drawing, by id; null for a blank drawing. */
+/**
+ * For each drawing, by id: the bytes k (value k/255) of toInput (null for a blank drawing) and
+ * the pad's grey levels it read.
+ */
 function recordInputs(side, drawings) {
   const out = {};
   for (const d of drawings) {
-    const input = toInput(padCanvas(side, d.strokes));
-    out[d.id] = input && Array.from(input, (v) => Math.round(v * 255));
+    const pad = padCanvas(side, d.strokes);
+    const rgba = pad.getContext('2d').getImageData(0, 0, side, side).data;
+    const input = toInput(pad);
+    out[d.id] = { input: input && Array.from(input, (v) => Math.round(v * 255)), pad: Array.from({ length: side * side }, (_, i) => rgba[4 * i]) };
   }
   return out;
 }
@@ -152,12 +162,16 @@ try {
   const code = [`const SIDE = ${SIDE};`, toInput, padCanvas, recordInputs, contactSheet].join('\n');
   await page.setContent(`<!doctype html><meta charset="utf-8"><script>${code}</script>`);
   const inputs = {};
+  const pads = [];
+  const side = sets[0].canvas;
   for (const set of sets) {
+    if (set.canvas !== side) throw new Error(`the drawings files have pads of ${side} and ${set.canvas} pixels`);
     const got = await page.evaluate(([side, drawings]) => recordInputs(side, drawings), [set.canvas, set.drawings]);
-    for (const [id, bytes] of Object.entries(got)) {
-      if (!bytes) throw new Error(`drawing ${id} is blank`);
+    for (const [id, { input, pad }] of Object.entries(got)) {
+      if (!input) throw new Error(`drawing ${id} is blank`);
       if (id in inputs) throw new Error(`drawing id ${id} appears twice`);
-      inputs[id] = Buffer.from(bytes).toString('base64');
+      inputs[id] = Buffer.from(input).toString('base64');
+      pads.push(Buffer.from(pad));
     }
   }
   const fixture = { recorded_with: `Chromium ${browser.version()}`, source: 'www/draw.js toInput at ddf6a3e', inputs };
@@ -167,6 +181,9 @@ try {
   mkdirSync(new URL('tests/drawings/', root), { recursive: true });
   writeFileSync(new URL(OUT, root), json);
   console.log(`wrote ${OUT}: ${Object.keys(inputs).length} inputs (${fixture.recorded_with})`);
+  const header = JSON.stringify({ recorded_with: fixture.recorded_with, side, ids: Object.keys(inputs) });
+  writeFileSync(new URL(PADS, root), gzipSync(Buffer.concat([Buffer.from(`${header}\n`), ...pads]), { level: 9 }));
+  console.log(`wrote ${PADS}: ${pads.length} pads of ${side} × ${side}`);
 
   if (process.argv.includes('--sheet')) {
     const all = sets.flatMap((s) => s.drawings);

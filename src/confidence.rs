@@ -273,8 +273,8 @@ mod tests {
         use crate::drawing::Stroke;
         let sure = Calibration::default().verdict(&[9.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
         assert_eq!(sure.certainty, Certainty::Sure);
-        let tap = Drawing { side: 280, strokes: vec![Stroke { size: 20.0, points: vec![[140.0, 140.0]] }] };
-        let shape = Drawing { side: 280, strokes: vec![Stroke { size: 20.0, points: vec![[40.0, 40.0], [200.0, 40.0], [120.0, 220.0]] }] };
+        let tap = Drawing { pixels: None, side: 280, strokes: vec![Stroke { size: 20.0, points: vec![[140.0, 140.0]] }] };
+        let shape = Drawing { pixels: None, side: 280, strokes: vec![Stroke { size: 20.0, points: vec![[40.0, 40.0], [200.0, 40.0], [120.0, 220.0]] }] };
         assert_eq!(sure.clone().for_drawing(&tap).certainty, Certainty::Blot);
         assert_eq!(sure.clone().for_drawing(&shape), sure, "a shape keeps its verdict");
     }

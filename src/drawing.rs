@@ -48,6 +48,13 @@ pub struct Drawing {
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub side: u32,
     pub strokes: Vec<Stroke>,
+    /// The strokes as the page's canvas painted them: `side × side` grey levels, row by row.
+    /// Given, the conversion reads them instead of painting the strokes itself, so the page
+    /// turns into an input exactly what the visitor sees (a browser's anti-aliasing is not
+    /// quite [`Drawing::render`]'s). Drawings files leave it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", serde(with = "serde_bytes"), tsify(type = "Uint8Array", optional))]
+    pub pixels: Option<Vec<u8>>,
 }
 
 fn pad_side() -> u32 {
@@ -73,6 +80,12 @@ impl Drawing {
             }
             if s.points.iter().flatten().any(|v| !v.is_finite()) {
                 return Err(format!("stroke {i} has a coordinate that is not a finite number"));
+            }
+        }
+        if let Some(pixels) = &self.pixels {
+            let n = self.side as usize;
+            if pixels.len() != n * n {
+                return Err(format!("a {n}×{n} pad has {} pixels, not {}", n * n, pixels.len()));
             }
         }
         if self.work() > MAX_WORK {
@@ -148,10 +161,14 @@ impl Drawing {
         points().next().is_some() && span(0).max(span(1)) < widest
     }
 
-    /// The network's input for this drawing, or `None` when nothing is drawn.
+    /// The network's input for this drawing (its [`pixels`](Self::pixels) if given, else its
+    /// strokes painted by [`Drawing::render`]), or `None` when nothing is drawn.
     pub fn to_input(&self) -> Option<[u8; IMAGE_PIXELS]> {
         let n = self.side as usize;
-        to_input(&self.render(), n, n)
+        match &self.pixels {
+            Some(pixels) => to_input(pixels, n, n),
+            None => to_input(&self.render(), n, n),
+        }
     }
 }
 
@@ -184,8 +201,10 @@ fn segment_distance(p: [f32; 2], a: [f32; 2], b: [f32; 2]) -> f32 {
 }
 
 /// The 28×28 input for a `w × h` grey image (light ink on black): crop to the ink's bounding
-/// box, scale so the longer side fills 28 pixels, centre, and average each output pixel over
-/// the area it covers (the exact box filter a downscale should be). `None` for a blank image.
+/// box, scale so the longer side fills 28 pixels, centre. The scaling is the page's former
+/// canvas downscale, step for step (halve while the image is over twice the target, then one
+/// last smoothed draw), so that a pad image converts to what the page used to compute
+/// (`Canvas::draw_image` says how Chromium smooths). `None` for a blank image.
 pub fn to_input(grey: &[u8], w: usize, h: usize) -> Option<[u8; IMAGE_PIXELS]> {
     assert_eq!(grey.len(), w * h, "a {w}×{h} image has {} pixels", w * h);
     let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
@@ -199,50 +218,121 @@ pub fn to_input(grey: &[u8], w: usize, h: usize) -> Option<[u8; IMAGE_PIXELS]> {
     if x1 == 0 {
         return None;
     }
-    let (bw, bh) = (x1 - x0, y1 - y0);
     let side = IMAGE_SIDE as f64;
-    let scale = side / bw.max(bh) as f64;
-    let cols = area_weights(x0, bw, scale);
-    let rows = area_weights(y0, bh, scale);
-    let mut out = [0u8; IMAGE_PIXELS];
-    for (oy, row_w) in rows.iter().enumerate() {
-        for (ox, col_w) in cols.iter().enumerate() {
-            let mut sum = 0.0f64;
-            for &(sy, wy) in row_w {
-                let line = &grey[sy * w..sy * w + w];
-                sum += wy * col_w.iter().map(|&(sx, wx)| wx * line[sx] as f64).sum::<f64>();
-            }
-            out[oy * IMAGE_SIDE + ox] = sum.round().clamp(0.0, 255.0) as u8;
-        }
+    let scale = side / (x1 - x0).max(y1 - y0) as f64;
+    let mut src = Canvas { px: grey.to_vec(), w, h };
+    let mut crop = Rect { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
+    let (dw, dh) = ((crop.w as f64 * scale).max(1.0), (crop.h as f64 * scale).max(1.0));
+    // The former page's steps: halve while over twice the size (it did, to keep a single
+    // smoothed draw from skipping pixels), then one draw into the centred box.
+    while crop.w as f64 / 2.0 >= dw && crop.h as f64 / 2.0 >= dh {
+        let (hw, hh) = (crop.w.div_ceil(2), crop.h.div_ceil(2));
+        let mut half = Canvas { px: vec![0; hw * hh], w: hw, h: hh };
+        half.draw_image(&src, crop, [0.0, 0.0, hw as f64, hh as f64]);
+        (src, crop) = (half, Rect { x: 0, y: 0, w: hw, h: hh });
     }
-    Some(out)
+    let mut out = Canvas { px: vec![0; IMAGE_PIXELS], w: IMAGE_SIDE, h: IMAGE_SIDE };
+    out.draw_image(&src, crop, [(side - dw) / 2.0, (side - dh) / 2.0, dw, dh]);
+    Some(out.px.try_into().expect("28×28 pixels"))
 }
 
-/// For each of the 28 output pixels along one axis, the source pixels it covers and by how
-/// much (in output-pixel units): the `len` source pixels from `start` become `len · scale`
-/// output pixels, centred in 28.
-fn area_weights(start: usize, len: usize, scale: f64) -> Vec<Vec<(usize, f64)>> {
-    let side = IMAGE_SIDE as f64;
-    let span = (len as f64 * scale).max(1.0);
-    let offset = (side - span) / 2.0;
-    (0..IMAGE_SIDE)
-        .map(|o| {
-            // This output pixel's interval, within the scaled image, back in source pixels.
-            let lo = (o as f64).max(offset);
-            let hi = (o as f64 + 1.0).min(offset + span);
-            if hi <= lo {
-                return Vec::new();
+/// A rectangle of whole pixels.
+#[derive(Clone, Copy, Debug)]
+struct Rect {
+    x: usize,
+    y: usize,
+    w: usize,
+    h: usize,
+}
+
+/// A grey image the conversion draws on, as a 2-D canvas would (one channel: the pad is grey).
+struct Canvas {
+    px: Vec<u8>,
+    w: usize,
+    h: usize,
+}
+
+impl Canvas {
+    /// Draws the `from` part of `src` scaled into `dst` (`[x, y, width, height]`, fractional),
+    /// as Chromium's 2-D canvas does with `imageSmoothingQuality = "high"` (measured by
+    /// scripts/record-former-input.mjs's fixture; README, *One conversion*): Skia samples
+    /// a mipmap trilinearly, at the level log2(scale) − ½ (its "sharpen" bias; scale is the
+    /// geometric mean of the two axes' shrink), each level made by a 2- or 3-tap box filter
+    /// that truncates; the destination's edges round to whole pixels (no anti-aliasing);
+    /// geometry is single precision.
+    fn draw_image(&mut self, src: &Canvas, from: Rect, dst: [f64; 4]) {
+        let [dx, dy, dw, dh] = dst.map(|v| v as f32 as f64);
+        let (kx, ky) = (from.w as f64 / dw, from.h as f64 / dh);
+        let level = ((kx * ky).sqrt().log2() - 0.5).max(0.0);
+        let (lower, upper_weight) = (level.floor() as usize, level.fract());
+        // Level 0 is `src`; the smaller ones are made only when sampled.
+        let mut mips: Vec<Canvas> = Vec::new();
+        while mips.len() < lower + usize::from(upper_weight > 0.0) {
+            let next = mips.last().unwrap_or(src).half();
+            mips.push(next);
+        }
+        let level_image = |k: usize| if k == 0 { src } else { &mips[k - 1] };
+        let round = |v: f64| (v + 0.5).floor().clamp(0.0, f64::MAX) as usize;
+        let (xs, ys) = (round(dx)..round(dx + dw).min(self.w), round(dy)..round(dy + dh).min(self.h));
+        for y in ys {
+            for x in xs.clone() {
+                // The pixel centre, back in the source image.
+                let u = from.x as f64 + (x as f64 + 0.5 - dx) * kx;
+                let v = from.y as f64 + (y as f64 + 0.5 - dy) * ky;
+                let mut value = 0.0;
+                for (k, weight) in [(lower, 1.0 - upper_weight), (lower + 1, upper_weight)] {
+                    if weight > 0.0 {
+                        let m = level_image(k);
+                        let (su, sv) = (m.w as f64 / src.w as f64, m.h as f64 / src.h as f64);
+                        value += weight * m.bilinear(u * su - 0.5, v * sv - 0.5);
+                    }
+                }
+                self.px[y * self.w + x] = (value + 0.5).floor().clamp(0.0, 255.0) as u8;
             }
-            let (slo, shi) = ((lo - offset) / span * len as f64, (hi - offset) / span * len as f64);
-            let per_source = span / len as f64;
-            (slo.floor() as usize..(shi.ceil() as usize).min(len))
-                .filter_map(|s| {
-                    let overlap = (shi.min(s as f64 + 1.0) - slo.max(s as f64)) * per_source;
-                    (overlap > 0.0).then_some((start + s, overlap))
-                })
-                .collect()
-        })
-        .collect()
+        }
+    }
+
+    /// The value at `(u, v)` (pixel centres at whole numbers), bilinear, edges clamped.
+    fn bilinear(&self, u: f64, v: f64) -> f64 {
+        let at = |x: f64, y: f64| {
+            let (x, y) = (x.clamp(0.0, (self.w - 1) as f64) as usize, y.clamp(0.0, (self.h - 1) as f64) as usize);
+            self.px[y * self.w + x] as f64
+        };
+        let (x0, y0) = (u.floor(), v.floor());
+        let (fx, fy) = (u - x0, v - y0);
+        let top = (1.0 - fx) * at(x0, y0) + fx * at(x0 + 1.0, y0);
+        let bottom = (1.0 - fx) * at(x0, y0 + 1.0) + fx * at(x0 + 1.0, y0 + 1.0);
+        (1.0 - fy) * top + fy * bottom
+    }
+
+    /// The next mipmap level, as Skia builds it: half the size (rounded down), each pixel the
+    /// average of a 2×2 block, widened to 3 taps (¼ ½ ¼) along an odd side, rounded down.
+    fn half(&self) -> Canvas {
+        let (w, h) = ((self.w / 2).max(1), (self.h / 2).max(1));
+        // The taps along a side of `n` pixels (offsets from 2i, weights) and their sum.
+        let axis = |n: usize| -> (&[(usize, u32)], u32) {
+            match n {
+                1 => (&[(0, 1)], 1),
+                n if n % 2 == 1 => (&[(0, 1), (1, 2), (2, 1)], 4),
+                _ => (&[(0, 1), (1, 1)], 2),
+            }
+        };
+        let ((tx, nx), (ty, ny)) = (axis(self.w), axis(self.h));
+        let mut px = vec![0u8; w * h];
+        for y in 0..h {
+            for x in 0..w {
+                let mut sum = 0u32;
+                for &(oy, wy) in ty {
+                    let sy = (2 * y + oy).min(self.h - 1);
+                    for &(ox, wx) in tx {
+                        sum += wy * wx * self.px[sy * self.w + (2 * x + ox).min(self.w - 1)] as u32;
+                    }
+                }
+                px[y * w + x] = (sum / (nx * ny)) as u8;
+            }
+        }
+        Canvas { px, w, h }
+    }
 }
 
 /// Which part of the drawn-garment set a drawing belongs to. `Heldout` drawings are kept out of
@@ -302,7 +392,7 @@ impl DrawingSet {
 
     /// The strokes of `d` on this set's pad.
     pub fn drawing(&self, d: &LabelledDrawing) -> Drawing {
-        Drawing { side: self.canvas, strokes: d.strokes.clone() }
+        Drawing { side: self.canvas, strokes: d.strokes.clone(), pixels: None }
     }
 
     /// The drawings of `split` (all when `None`) as a dataset of inputs and labels, with the
@@ -337,13 +427,13 @@ mod tests {
 
     #[test]
     fn a_blank_pad_has_no_input() {
-        assert!(Drawing { side: 280, strokes: vec![] }.to_input().is_none());
+        assert!(Drawing { pixels: None, side: 280, strokes: vec![] }.to_input().is_none());
         assert!(to_input(&[0u8; 100], 10, 10).is_none());
     }
 
     #[test]
     fn a_stroke_covers_its_width() {
-        let d = Drawing { side: 100, strokes: vec![line(10.0, &[[20.0, 50.5], [80.0, 50.5]])] };
+        let d = Drawing { pixels: None, side: 100, strokes: vec![line(10.0, &[[20.0, 50.5], [80.0, 50.5]])] };
         let px = d.render();
         // Inside the stroke: full; the pixel its edge halves: half; beyond: nothing.
         assert_eq!(px[50 * 100 + 50], 255);
@@ -356,7 +446,7 @@ mod tests {
 
     #[test]
     fn a_dot_is_a_disc() {
-        let d = Drawing { side: 50, strokes: vec![line(20.0, &[[25.0, 25.0]])] };
+        let d = Drawing { pixels: None, side: 50, strokes: vec![line(20.0, &[[25.0, 25.0]])] };
         let px = d.render();
         assert_eq!(px[25 * 50 + 25], 255);
         assert_eq!(px[25 * 50 + 33], 255);
@@ -366,7 +456,7 @@ mod tests {
 
     #[test]
     fn a_tap_or_a_scribble_inside_the_brush_is_a_blot_and_a_drawn_shape_is_not() {
-        let pad = |strokes| Drawing { side: 280, strokes };
+        let pad = |strokes| Drawing { pixels: None, side: 280, strokes };
         assert!(pad(vec![line(20.0, &[[140.0, 140.0]])]).is_blot(), "a tap");
         assert!(pad(vec![line(20.0, &[[10.0, 10.0], [25.0, 10.0], [25.0, 25.0], [10.0, 25.0]])]).is_blot(), "a square smaller than the brush");
         // The widest brush decides: a thin stroke beside it does not make a shape.
@@ -386,25 +476,72 @@ mod tests {
         let input = to_input(&grey, 100, 100).unwrap();
         let rows: Vec<usize> = (0..28).filter(|y| input[y * 28 + 14] > 0).collect();
         assert_eq!(rows, (7..21).collect::<Vec<_>>());
-        assert!((0..28).all(|x| input[14 * 28 + x] == 255));
-        // Area averaging keeps the mean brightness: 28 × 14 full pixels.
-        let total: u32 = input.iter().map(|&v| v as u32).sum();
-        assert_eq!(total, 28 * 14 * 255);
+        assert!((0..28).all(|x| input[14 * 28 + x] > 0));
+        assert!((3..25).all(|x| input[14 * 28 + x] == 255));
+    }
+
+    /// One channel of a `w × h` test image with a single white pixel at `(x, y)`.
+    fn dot(w: usize, h: usize, x: usize, y: usize) -> Canvas {
+        let mut px = vec![0; w * h];
+        px[y * w + x] = 255;
+        Canvas { px, w, h }
+    }
+
+    #[test]
+    fn a_scaled_draw_smooths_as_chromium_does() {
+        // What Chromium 156's canvas drew for these (`imageSmoothingQuality = "high"`).
+        let draw = |src: &Canvas, side: usize| {
+            let mut out = Canvas { px: vec![0; side * side], w: side, h: side };
+            out.draw_image(src, Rect { x: 0, y: 0, w: src.w, h: src.h }, [0.0, 0.0, side as f64, side as f64]);
+            out.px
+        };
+        // 16 → 12: the top mipmap level only (log2 4/3 − ½ < 0), bilinear: (5/6)² of the dot.
+        let out = draw(&dot(16, 16, 8, 8), 12);
+        assert_eq!(out[6 * 12 + 6], 177);
+        assert_eq!(out.iter().filter(|&&v| v > 0).count(), 1);
+        // 40 → 10: the level a quarter the size (log2 4 − ½ = 1.5, between levels 1 and 2),
+        // where the dot is a sixteenth of a pixel.
+        let out = draw(&dot(40, 40, 20, 20), 10);
+        assert_eq!(out[5 * 10 + 5], 15);
+        assert_eq!(out.iter().filter(|&&v| v > 0).count(), 1);
+        // Halving exactly is a 2×2 average.
+        let out = draw(&dot(16, 16, 5, 5), 8);
+        assert_eq!(out[2 * 8 + 2], 63);
+        assert_eq!(out.iter().filter(|&&v| v > 0).count(), 1);
+    }
+
+    #[test]
+    fn a_destination_edge_rounds_to_whole_pixels() {
+        // Drawn into rows 4.67 .. 23.33, a full white image covers rows 5 ..= 22 fully, and
+        // the rows the edges cut into not at all (the canvas does not anti-alias them).
+        let white = Canvas { px: vec![255; 30 * 20], w: 30, h: 20 };
+        let mut out = Canvas { px: vec![0; 28 * 28], w: 28, h: 28 };
+        out.draw_image(&white, Rect { x: 0, y: 0, w: 30, h: 20 }, [0.0, 14.0 / 3.0, 28.0, 56.0 / 3.0]);
+        let column: Vec<u8> = (0..28).map(|y| out.px[y * 28 + 10]).collect();
+        assert_eq!(column, [[0; 5].as_slice(), &[255; 18], &[0; 5]].concat());
+    }
+
+    #[test]
+    fn a_mipmap_level_averages_blocks_and_rounds_down() {
+        let even = Canvas { px: vec![10, 20, 30, 40, 0, 0, 1, 2], w: 4, h: 2 };
+        assert_eq!(even.half().px, [7, 18]); // (10 + 20 + 0 + 0) / 4 = 7.5, (30 + 40 + 1 + 2) / 4 = 18.25
+        let odd = Canvas { px: vec![0, 255, 0], w: 3, h: 1 };
+        assert_eq!(odd.half().px, [127]); // ¼ ½ ¼ taps: 127.5
     }
 
     #[test]
     fn moving_a_drawing_changes_nothing() {
-        let at = |dx: f32| Drawing { side: 280, strokes: vec![line(12.0, &[[40.0 + dx, 40.0], [120.0 + dx, 90.0], [60.0 + dx, 150.0]])] };
+        let at = |dx: f32| Drawing { pixels: None, side: 280, strokes: vec![line(12.0, &[[40.0 + dx, 40.0], [120.0 + dx, 90.0], [60.0 + dx, 150.0]])] };
         assert_eq!(at(0.0).to_input(), at(100.0).to_input());
     }
 
     #[test]
     fn bad_drawings_are_refused_with_a_reason() {
-        let nan = Drawing { side: 280, strokes: vec![line(10.0, &[[f32::NAN, 1.0]])] };
+        let nan = Drawing { pixels: None, side: 280, strokes: vec![line(10.0, &[[f32::NAN, 1.0]])] };
         assert!(nan.validate().unwrap_err().contains("finite"));
-        let empty = Drawing { side: 280, strokes: vec![line(10.0, &[])] };
+        let empty = Drawing { pixels: None, side: 280, strokes: vec![line(10.0, &[])] };
         assert!(empty.validate().unwrap_err().contains("no points"));
-        let huge = Drawing { side: 1 << 20, strokes: vec![] };
+        let huge = Drawing { pixels: None, side: 1 << 20, strokes: vec![] };
         assert!(huge.validate().is_err());
         let file = br#"{"format":"prunelab-drawings","version":1,"canvas":280,"drawings":[{"id":"x","label":12,"split":"dev","strokes":[]}]}"#;
         assert!(matches!(DrawingSet::parse(file), Err(DrawingError::BadDrawing { .. })));

@@ -157,7 +157,7 @@ async fn workflow(backend: &str, train_limit: usize) {
     assert!(kind == "bad_image" && m.contains("784"), "{kind}: {m}");
 
     // Drawings: the Lab's conversion is the engine's, and a broken drawing is refused by kind.
-    let drawing = Drawing { side: 280, strokes: vec![Stroke { size: 18.0, points: vec![[60.0, 60.0], [200.0, 80.0], [150.0, 220.0]] }] };
+    let drawing = Drawing { pixels: None, side: 280, strokes: vec![Stroke { size: 18.0, points: vec![[60.0, 60.0], [200.0, 80.0], [150.0, 220.0]] }] };
     let js_drawing = serde_wasm_bindgen::to_value(&drawing).unwrap();
     let input = Uint8Array::from(Lab::drawing_input(js_drawing.clone()).unwrap()).to_vec();
     assert_eq!(input, drawing.to_input().unwrap().to_vec());
@@ -167,6 +167,16 @@ async fn workflow(backend: &str, train_limit: usize) {
     assert!(ok(lab.classify_drawing(obj(&[("side", 280.into()), ("strokes", js_sys::Array::new().into())]), JsValue::UNDEFINED)).await.is_undefined());
     let (kind, m) = err(lab.classify_drawing(obj(&[("side", 280.into()), ("strokes", "lines".into())]), JsValue::UNDEFINED)).await;
     assert!(kind == "bad_drawing", "{kind}: {m}");
+    // With the pad's painted pixels (a Uint8Array) the Lab converts those, not its own painting.
+    let other = Drawing { pixels: None, side: 280, strokes: vec![Stroke { size: 30.0, points: vec![[20.0, 200.0], [90.0, 120.0]] }] };
+    let painted = Drawing { pixels: Some(other.render()), ..drawing.clone() };
+    let js_painted = serde_wasm_bindgen::to_value(&painted).unwrap();
+    assert!(js_sys::Reflect::get(&js_painted, &"pixels".into()).unwrap().is_instance_of::<Uint8Array>());
+    let input = Uint8Array::from(Lab::drawing_input(js_painted).unwrap()).to_vec();
+    assert_eq!(input, other.to_input().unwrap().to_vec());
+    let short = obj(&[("side", 280.into()), ("strokes", serde_wasm_bindgen::to_value(&drawing.strokes).unwrap()), ("pixels", Uint8Array::new_with_length(100).into())]);
+    let (kind, m) = err(lab.classify_drawing(short, JsValue::UNDEFINED)).await;
+    assert!(kind == "bad_drawing" && m.contains("78400"), "{kind}: {m}");
 
     // The histogram counts what weight pruning at a sparsity would remove: ⌊k/100 · n⌋.
     let h = lab.weight_histogram(70.0, JsValue::UNDEFINED).unwrap();

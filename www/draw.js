@@ -1,7 +1,7 @@
 // The drawing pad (pointer events: mouse, touch, pen) and painting 28×28 images on canvases.
-// The pad only records strokes ({side, strokes: [{size, points}]}, the format of drawings/);
-// turning them into the network's 28×28 input is the engine's (Lab.drawingInput), so the page,
-// the CLI and the tests see the same pixels.
+// The pad records strokes ({side, strokes: [{size, points}]}, the format of drawings/) and paints
+// them; turning the painted pad into the network's 28×28 input is the engine's (Lab.drawingInput),
+// the same conversion the CLI and the tests run (they paint the strokes in Rust).
 
 export const SIDE = 28;
 
@@ -113,10 +113,17 @@ export class DrawPad {
     return this.image ? Float32Array.from(this.image, (v) => v / 255) : null;
   }
 
-  /** The strokes as a Drawing (the engine's type), or null when the pad shows none. */
+  /**
+   * The strokes as a Drawing (the engine's type) with the pad's painted grey levels (`pixels`:
+   * the network sees what the visitor sees), or null when the pad shows none.
+   */
   drawing() {
     if (this.image || !this.strokes.length) return null;
-    return { side: this.canvas.width, strokes: this.strokes.map((s) => ({ size: s.size, points: s.points.map(([x, y]) => [x, y]) })) };
+    const { width: side } = this.canvas;
+    const rgba = this.ctx.getImageData(0, 0, side, side).data;
+    const pixels = new Uint8Array(side * side);
+    for (let i = 0; i < pixels.length; i++) pixels[i] = rgba[4 * i];
+    return { side, strokes: this.strokes.map((s) => ({ size: s.size, points: s.points.map(([x, y]) => [x, y]) })), pixels };
   }
 
   /** Shows a recorded drawing ({side, strokes}), scaled to this pad. */

@@ -1,4 +1,4 @@
-//! A drawing as the page sends it (JSON: side and strokes), and a drawings file, on any bytes:
+//! A drawing as the page sends it (JSON: side, strokes, painted pixels), and a drawings file, on any bytes:
 //! refused with a reason, or checked and rendered to the network's 28×28 input, never a panic
 //! or a hang.
 #![no_main]

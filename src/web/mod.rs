@@ -372,8 +372,9 @@ impl Lab {
         })
     }
 
-    /// What the network sees for a drawing (the pad's strokes): 784 bytes, or `undefined` for
-    /// an empty drawing. The same conversion as the CLI's `eval --drawings`.
+    /// What the network sees for a drawing (the pad's painted pixels, or else its strokes
+    /// painted by the engine): 784 bytes, or `undefined` for an empty drawing. The same
+    /// conversion as the CLI's `eval --drawings`.
     #[wasm_bindgen(js_name = drawingInput, unchecked_return_type = "Uint8Array | undefined")]
     pub fn drawing_input(#[wasm_bindgen(unchecked_param_type = "Drawing")] drawing: JsValue) -> JsResult {
         Ok(match read_drawing(drawing)?.to_input() {

@@ -438,6 +438,24 @@ try {
     return `${draw.source.id}: "${text}"`;
   });
 
+  await check("a drawing from the set reaches the network as the page's former conversion made it", async () => {
+    // Issue 11: the engine's conversion of the painted pad equals what www/draw.js computed
+    // before it moved into Rust (tests/drawings/former-input.json, recorded in Chromium), within 1/255.
+    const former = JSON.parse(await readFile(new URL('../drawings/former-input.json', import.meta.url), 'utf8')).inputs;
+    const seen = [];
+    for (let i = 0; i < 6; i++) {
+      const before = (await state(page)).draw.classified;
+      await page.click('#draw-sample');
+      await until(page, (n) => { const d = window.pruneLab.state.draw; return d.classified > n && d.source?.kind === 'set' && d.shown === d.latest; }, 60_000, 'a drawing from the set', before);
+      const { draw } = await state(page);
+      const expected = Buffer.from(former[draw.source.id], 'base64');
+      const worst = Math.max(...draw.input.map((v, k) => Math.abs(v - expected[k])));
+      assert(draw.input.length === 784 && worst <= 1, `${draw.source.id}: a pixel is ${worst}/255 from the former input`);
+      seen.push(draw.source.id);
+    }
+    return `${seen.join(', ')}: each within 1/255`;
+  });
+
   await check('full-page screenshots at 1280 and 360 px, no horizontal scroll at 360 px', async () => {
     await page.evaluate(() => window.scrollTo(0, 0));
     const wide = await shot(page, 'page-1280.png', 'page-1280.png', { fullPage: true });
