@@ -75,7 +75,7 @@ fn rust_conversion_matches_the_page_former_output() {
 
 #[test]
 fn strokes_painted_by_the_engine_convert_as_the_canvas_painted_them() {
-    // The CLI has no canvas: it paints the strokes itself (anti-aliased round strokes). The
+    // The CLI has no canvas: it paints the strokes itself (Drawing::render, 0.41/255 apart). The
     // page gives the Lab its canvas. How far apart the two inputs are, and whether the model
     // for drawings reads them alike.
     let device = burn::tensor::Device::flex();
@@ -99,7 +99,7 @@ fn strokes_painted_by_the_engine_convert_as_the_canvas_painted_them() {
     }
     let mean = total as f64 / (n * 784) as f64;
     println!("{n} drawings: mean |difference| {mean:.3}/255; the model for drawings gives the same class to {same}");
-    assert!(mean <= 1.0, "mean difference {mean}/255");
+    assert!(mean <= 0.5, "mean difference {mean}/255");
     assert!(same * 100 >= n * 97, "{same} of {n}");
 }
 
