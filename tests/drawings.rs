@@ -99,7 +99,7 @@ fn strokes_painted_by_the_engine_convert_as_the_canvas_painted_them() {
             let (ours, theirs) = (s.drawing(d).render(), &pads[&d.id]);
             pad_total += difference(&ours, theirs).1;
             same_box += (ink_box(&ours) == ink_box(theirs)) as usize;
-            let painted = s.drawing(d).to_input().unwrap();
+            let painted = prunelab::drawing::to_input(&ours, side, side).unwrap();
             let canvas = prunelab::drawing::to_input(theirs, side, side).unwrap();
             total += difference(&painted, &canvas).1;
             same += (class(&painted) == class(&canvas)) as usize;
