@@ -13,9 +13,14 @@ use crate::data::{IMAGE_PIXELS, IMAGE_SIDE, SplitMix64};
 pub struct Augment {
     /// Chance of mirroring left to right.
     pub flip: f32,
-    /// Chance of turning the garment a little (see [`tilt`]), and the largest angle, in degrees.
+    /// Chance of turning the garment a little, and the largest angle, in degrees (see [`reshape`]).
     pub tilt: f32,
     pub max_tilt: f32,
+    /// Chance of making a silhouette or outline wider or narrower, and the largest factor either
+    /// way (see [`reshape`]). Only those: people draw in their own proportions, while a photo's
+    /// are the garment's, and stretching the photos too cost accuracy on them.
+    pub stretch: f32,
+    pub max_stretch: f32,
     /// Chance of raising a top's sleeves away from its body (see [`lift_sleeves`]), and the
     /// largest angle, in degrees.
     pub sleeves: f32,
@@ -34,8 +39,9 @@ impl Default for Augment {
     fn default() -> Self {
         // Drawings go through the same crop and scale as the dataset's photos, so neither
         // shifts nor scales tell them apart; what differs is orientation (mirrored, askew),
-        // pose (sleeves), necklines and style (flat, outlined).
-        Self { flip: 0.5, tilt: 0.5, max_tilt: 15.0, sleeves: 0.5, max_lift: 25.0, neckline: 0.5, silhouette: 0.5, gamma: (0.6, 1.5), gain: (0.75, 1.25) }
+        // proportions (a drawn dress flares wider than the photos'), pose (sleeves), necklines
+        // and style (flat, outlined).
+        Self { flip: 0.5, tilt: 0.5, max_tilt: 15.0, stretch: 0.5, max_stretch: 1.4, sleeves: 0.5, max_lift: 25.0, neckline: 0.5, silhouette: 0.5, gamma: (0.6, 1.5), gain: (0.75, 1.25) }
     }
 }
 
@@ -63,7 +69,8 @@ impl Augment {
             let (depth, half_width) = (uniform(rng, 0.04, 0.15), uniform(rng, 0.06, 0.14));
             cut_neckline(img, depth, half_width, chance(rng, 0.5));
         }
-        if chance(rng, self.silhouette) {
+        let drawn = chance(rng, self.silhouette);
+        if drawn {
             let level = uniform(rng, 0.7, 1.0);
             match rng.below(3) {
                 0 => fill_silhouette(img, level),
@@ -76,8 +83,10 @@ impl Augment {
                 row.reverse();
             }
         }
-        if chance(rng, self.tilt) {
-            tilt(img, uniform(rng, -self.max_tilt, self.max_tilt));
+        let degrees = if chance(rng, self.tilt) { uniform(rng, -self.max_tilt, self.max_tilt) } else { 0.0 };
+        let widen = if drawn && chance(rng, self.stretch) { self.max_stretch.powf(uniform(rng, -1.0, 1.0)) } else { 1.0 };
+        if degrees != 0.0 || widen != 1.0 {
+            reshape(img, degrees, widen);
         }
         let (gamma, gain) = (uniform(rng, self.gamma.0, self.gamma.1), uniform(rng, self.gain.0, self.gain.1));
         // Back to 8-bit levels like the dataset's: resampling leaves faint values on pixels that
@@ -191,10 +200,12 @@ fn frame(canvas: &[f32], side: usize, img: &mut [f32]) {
     }
 }
 
-/// The garment turned by `degrees` about the image centre and framed again, as the pad frames
-/// a drawing drawn askew (the drawn set's are turned by up to 12°). A turn inside the 28 × 28
-/// frame instead would cut the corners off and leave the garment smaller than the pad makes it.
-fn tilt(img: &mut [f32], degrees: f32) {
+/// The garment `widen` times as wide (about its centre), then turned by `degrees`, and framed
+/// again, in one resampling. People draw garments askew (the drawn set's are turned by up to
+/// 12°) and in their own proportions: a drawn dress flares wider than the photos' do, and with
+/// the photos' widths only, an A-line dress outline reads as a bag with a handle. A turn inside
+/// the 28 × 28 frame would cut the corners off and leave the garment smaller than the pad makes it.
+fn reshape(img: &mut [f32], degrees: f32, widen: f32) {
     const N: usize = IMAGE_SIDE;
     const M: usize = 2 * N;
     let src = img.to_vec();
@@ -203,7 +214,8 @@ fn tilt(img: &mut [f32], degrees: f32) {
     let mut canvas = vec![0f32; M * M];
     for (i, v) in canvas.iter_mut().enumerate() {
         let (dx, dy) = ((i % M) as f32 + 0.5 - c, (i / M) as f32 + 0.5 - c);
-        *v = bilinear(&src, cos * dx + sin * dy + N as f32 / 2.0 - 0.5, -sin * dx + cos * dy + N as f32 / 2.0 - 0.5);
+        let (ux, uy) = (cos * dx + sin * dy, -sin * dx + cos * dy);
+        *v = bilinear(&src, ux / widen + N as f32 / 2.0 - 0.5, uy + N as f32 / 2.0 - 0.5);
     }
     frame(&canvas, M, img);
 }
@@ -297,7 +309,7 @@ mod tests {
     }
 
     fn none() -> Augment {
-        Augment { flip: 0.0, tilt: 0.0, sleeves: 0.0, neckline: 0.0, silhouette: 0.0, gamma: (1.0, 1.0), gain: (1.0, 1.0), ..Augment::default() }
+        Augment { flip: 0.0, tilt: 0.0, stretch: 0.0, sleeves: 0.0, neckline: 0.0, silhouette: 0.0, gamma: (1.0, 1.0), gain: (1.0, 1.0), ..Augment::default() }
     }
 
     #[test]
@@ -320,6 +332,15 @@ mod tests {
         let mut img: Vec<f32> = garment().iter().map(|v| (v * 255.0).round() / 255.0).collect();
         let before = img.clone();
         none().batch(&mut img, &[0], 1);
+        assert!(img.iter().zip(&before).all(|(a, b)| (a - b).abs() < 1e-6));
+    }
+
+    #[test]
+    fn a_photo_keeps_its_proportions() {
+        // Stretching applies to silhouettes and outlines only.
+        let mut img: Vec<f32> = garment().iter().map(|v| (v * 255.0).round() / 255.0).collect();
+        let before = img.clone();
+        Augment { stretch: 1.0, ..none() }.batch(&mut img, &[3], 1);
         assert!(img.iter().zip(&before).all(|(a, b)| (a - b).abs() < 1e-6));
     }
 
@@ -431,7 +452,7 @@ mod tests {
         };
         for (degrees, leans_right) in [(15.0, true), (-15.0, false)] {
             let mut img = bar.clone();
-            tilt(&mut img, degrees);
+            reshape(&mut img, degrees, 1.0);
             // Framed as the pad frames a drawing: its height spans the frame, centred.
             let (x0, y0, x1, y1) = ink_box(&img, IMAGE_SIDE).unwrap();
             assert!(y0 <= 1 && y1 >= 26, "{degrees}°: ink from row {y0} to {y1}");
@@ -443,9 +464,44 @@ mod tests {
         }
         // No turn: the same bar, only framed (scaled by 28/20 and centred).
         let mut img = bar.clone();
-        tilt(&mut img, 0.0);
+        reshape(&mut img, 0.0, 1.0);
         let (x0, y0, x1, y1) = ink_box(&img, IMAGE_SIDE).unwrap();
         assert_eq!((y0, y1), (0, 27));
         assert!((11..=12).contains(&x0) && (15..=16).contains(&x1), "columns {x0}..{x1}");
+    }
+
+    #[test]
+    fn a_stretch_widens_or_narrows_and_frames_again() {
+        // An upright bar 8 wide and 20 tall: framed, about 11 wide and 28 tall.
+        let mut bar = vec![0f32; IMAGE_PIXELS];
+        for y in 4..24 {
+            for x in 6..14 {
+                bar[y * IMAGE_SIDE + x] = 0.8;
+            }
+        }
+        let width = |img: &[f32]| {
+            let (x0, y0, x1, y1) = ink_box(img, IMAGE_SIDE).unwrap();
+            assert_eq!((y0, y1), (0, 27), "still as tall as the frame");
+            assert!(((x0 + x1) as f32 / 2.0 - 13.5).abs() <= 1.0, "centred: columns {x0}..{x1}");
+            // Ink in the middle row, in pixels: the bar's width, its soft edges included.
+            img[14 * IMAGE_SIDE..15 * IMAGE_SIDE].iter().sum::<f32>() / 0.8
+        };
+        let (mut wide, mut narrow, mut same) = (bar.clone(), bar.clone(), bar.clone());
+        reshape(&mut wide, 0.0, 1.4);
+        reshape(&mut narrow, 0.0, 1.0 / 1.4);
+        reshape(&mut same, 0.0, 1.0);
+        let (w, n, s) = (width(&wide), width(&narrow), width(&same));
+        assert!((w / s - 1.4).abs() < 0.1 && (s / n - 1.4).abs() < 0.1, "widths {n} < {s} < {w}");
+        // A wide garment, once wider, fills the frame's width and gets shorter.
+        let mut slab = vec![0f32; IMAGE_PIXELS];
+        for y in 8..20 {
+            for x in 2..26 {
+                slab[y * IMAGE_SIDE + x] = 0.8;
+            }
+        }
+        let before = ink_box(&slab, IMAGE_SIDE).unwrap();
+        reshape(&mut slab, 0.0, 1.4);
+        let after = ink_box(&slab, IMAGE_SIDE).unwrap();
+        assert!(after.0 <= 1 && after.2 >= 26 && after.3 - after.1 < before.3 - before.1, "{before:?} -> {after:?}");
     }
 }

@@ -6,6 +6,8 @@
 //! bounding box, scale the longer side to 28 pixels, centre the shorter one, light garment on a
 //! black background, 8-bit grey levels.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use crate::data::{CLASS_NAMES, Dataset, IMAGE_PIXELS, IMAGE_SIDE, NUM_CLASSES};
@@ -252,20 +254,20 @@ pub fn to_input(grey: &[u8], w: usize, h: usize) -> Option<[u8; IMAGE_PIXELS]> {
     }
     let side = IMAGE_SIDE as f64;
     let scale = side / (x1 - x0).max(y1 - y0) as f64;
-    let mut src = Canvas { px: grey.to_vec(), w, h };
+    let mut src = Canvas { px: Cow::Borrowed(grey), w, h };
     let mut crop = Rect { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
     let (dw, dh) = ((crop.w as f64 * scale).max(1.0), (crop.h as f64 * scale).max(1.0));
     // The former page's steps: halve while over twice the size (it did, to keep a single
     // smoothed draw from skipping pixels), then one draw into the centred box.
     while crop.w as f64 / 2.0 >= dw && crop.h as f64 / 2.0 >= dh {
         let (hw, hh) = (crop.w.div_ceil(2), crop.h.div_ceil(2));
-        let mut half = Canvas { px: vec![0; hw * hh], w: hw, h: hh };
+        let mut half = Canvas { px: vec![0; hw * hh].into(), w: hw, h: hh };
         half.draw_image(&src, crop, [0.0, 0.0, hw as f64, hh as f64]);
         (src, crop) = (half, Rect { x: 0, y: 0, w: hw, h: hh });
     }
-    let mut out = Canvas { px: vec![0; IMAGE_PIXELS], w: IMAGE_SIDE, h: IMAGE_SIDE };
+    let mut out = Canvas { px: vec![0; IMAGE_PIXELS].into(), w: IMAGE_SIDE, h: IMAGE_SIDE };
     out.draw_image(&src, crop, [(side - dw) / 2.0, (side - dh) / 2.0, dw, dh]);
-    Some(out.px.try_into().expect("28×28 pixels"))
+    Some(out.px.into_owned().try_into().expect("28×28 pixels"))
 }
 
 /// A rectangle of whole pixels.
@@ -278,13 +280,14 @@ struct Rect {
 }
 
 /// A grey image the conversion draws on, as a 2-D canvas would (one channel: the pad is grey).
-struct Canvas {
-    px: Vec<u8>,
+/// The first one borrows the caller's image, which the conversion only reads.
+struct Canvas<'a> {
+    px: Cow<'a, [u8]>,
     w: usize,
     h: usize,
 }
 
-impl Canvas {
+impl Canvas<'_> {
     /// Draws the `from` part of `src` scaled into `dst` (`[x, y, width, height]`, fractional),
     /// as Chromium's 2-D canvas does with `imageSmoothingQuality = "high"` (measured by
     /// scripts/record-former-input.mjs's fixture; README, *One conversion*): Skia samples
@@ -293,6 +296,8 @@ impl Canvas {
     /// that truncates; the destination's edges round to whole pixels (no anti-aliasing);
     /// geometry is single precision.
     fn draw_image(&mut self, src: &Canvas, from: Rect, dst: [f64; 4]) {
+        let (out_w, out_h) = (self.w, self.h);
+        let out = self.px.to_mut();
         let [dx, dy, dw, dh] = dst.map(|v| v as f32 as f64);
         let (kx, ky) = (from.w as f64 / dw, from.h as f64 / dh);
         let level = ((kx * ky).sqrt().log2() - 0.5).max(0.0);
@@ -305,7 +310,7 @@ impl Canvas {
         }
         let level_image = |k: usize| if k == 0 { src } else { &mips[k - 1] };
         let round = |v: f64| (v + 0.5).floor().clamp(0.0, f64::MAX) as usize;
-        let (xs, ys) = (round(dx)..round(dx + dw).min(self.w), round(dy)..round(dy + dh).min(self.h));
+        let (xs, ys) = (round(dx)..round(dx + dw).min(out_w), round(dy)..round(dy + dh).min(out_h));
         for y in ys {
             for x in xs.clone() {
                 // The pixel centre, back in the source image.
@@ -319,7 +324,7 @@ impl Canvas {
                         value += weight * m.bilinear(u * su - 0.5, v * sv - 0.5);
                     }
                 }
-                self.px[y * self.w + x] = (value + 0.5).floor().clamp(0.0, 255.0) as u8;
+                out[y * out_w + x] = (value + 0.5).floor().clamp(0.0, 255.0) as u8;
             }
         }
     }
@@ -339,7 +344,7 @@ impl Canvas {
 
     /// The next mipmap level, as Skia builds it: half the size (rounded down), each pixel the
     /// average of a 2×2 block, widened to 3 taps (¼ ½ ¼) along an odd side, rounded down.
-    fn half(&self) -> Canvas {
+    fn half(&self) -> Canvas<'static> {
         let (w, h) = ((self.w / 2).max(1), (self.h / 2).max(1));
         // The taps along a side of `n` pixels (offsets from 2i, weights) and their sum.
         let axis = |n: usize| -> (&[(usize, u32)], u32) {
@@ -363,7 +368,7 @@ impl Canvas {
                 px[y * w + x] = (sum / (nx * ny)) as u8;
             }
         }
-        Canvas { px, w, h }
+        Canvas { px: px.into(), w, h }
     }
 }
 
@@ -513,19 +518,19 @@ mod tests {
     }
 
     /// One channel of a `w × h` test image with a single white pixel at `(x, y)`.
-    fn dot(w: usize, h: usize, x: usize, y: usize) -> Canvas {
+    fn dot(w: usize, h: usize, x: usize, y: usize) -> Canvas<'static> {
         let mut px = vec![0; w * h];
         px[y * w + x] = 255;
-        Canvas { px, w, h }
+        Canvas { px: px.into(), w, h }
     }
 
     #[test]
     fn a_scaled_draw_smooths_as_chromium_does() {
         // What Chromium 156's canvas drew for these (`imageSmoothingQuality = "high"`).
         let draw = |src: &Canvas, side: usize| {
-            let mut out = Canvas { px: vec![0; side * side], w: side, h: side };
+            let mut out = Canvas { px: vec![0; side * side].into(), w: side, h: side };
             out.draw_image(src, Rect { x: 0, y: 0, w: src.w, h: src.h }, [0.0, 0.0, side as f64, side as f64]);
-            out.px
+            out.px.into_owned()
         };
         // 16 → 12: the top mipmap level only (log2 4/3 − ½ < 0), bilinear: (5/6)² of the dot.
         let out = draw(&dot(16, 16, 8, 8), 12);
@@ -546,8 +551,8 @@ mod tests {
     fn a_destination_edge_rounds_to_whole_pixels() {
         // Drawn into rows 4.67 .. 23.33, a full white image covers rows 5 ..= 22 fully, and
         // the rows the edges cut into not at all (the canvas does not anti-alias them).
-        let white = Canvas { px: vec![255; 30 * 20], w: 30, h: 20 };
-        let mut out = Canvas { px: vec![0; 28 * 28], w: 28, h: 28 };
+        let white = Canvas { px: vec![255; 30 * 20].into(), w: 30, h: 20 };
+        let mut out = Canvas { px: vec![0; 28 * 28].into(), w: 28, h: 28 };
         out.draw_image(&white, Rect { x: 0, y: 0, w: 30, h: 20 }, [0.0, 14.0 / 3.0, 28.0, 56.0 / 3.0]);
         let column: Vec<u8> = (0..28).map(|y| out.px[y * 28 + 10]).collect();
         assert_eq!(column, [[0; 5].as_slice(), &[255; 18], &[0; 5]].concat());
@@ -555,10 +560,10 @@ mod tests {
 
     #[test]
     fn a_mipmap_level_averages_blocks_and_rounds_down() {
-        let even = Canvas { px: vec![10, 20, 30, 40, 0, 0, 1, 2], w: 4, h: 2 };
-        assert_eq!(even.half().px, [7, 18]); // (10 + 20 + 0 + 0) / 4 = 7.5, (30 + 40 + 1 + 2) / 4 = 18.25
-        let odd = Canvas { px: vec![0, 255, 0], w: 3, h: 1 };
-        assert_eq!(odd.half().px, [127]); // ¼ ½ ¼ taps: 127.5
+        let even = Canvas { px: vec![10, 20, 30, 40, 0, 0, 1, 2].into(), w: 4, h: 2 };
+        assert_eq!(*even.half().px, [7, 18]); // (10 + 20 + 0 + 0) / 4 = 7.5, (30 + 40 + 1 + 2) / 4 = 18.25
+        let odd = Canvas { px: vec![0, 255, 0].into(), w: 3, h: 1 };
+        assert_eq!(*odd.half().px, [127]); // ¼ ½ ¼ taps: 127.5
     }
 
     #[test]

@@ -210,7 +210,8 @@ pub struct TrainConfig {
     pub shuffle: bool,
     pub seed: u64,
     /// Train on label-preserving variations of the images ([`crate::augment::Augment::default`]):
-    /// mirrored, moved, re-shaded, as silhouettes and outlines, so the model also reads drawings.
+    /// mirrored, tilted, re-shaded, as silhouettes and outlines (some wider or narrower), so the
+    /// model also reads drawings.
     #[serde(default)]
     pub augment: bool,
 }

@@ -248,6 +248,17 @@ fn eval_on_drawings_reports_each_split_and_repeats_exactly() {
     std::fs::write(&bad, r#"{"format":"prunelab-drawings","version":1,"canvas":280,"drawings":[{"id":"x","label":3,"split":"dev","strokes":[{"size":-4,"points":[[1,2]]}]}]}"#).unwrap();
     let (ok, err) = run(&["eval", "--model-file", model.to_str().unwrap(), "--drawings", bad.to_str().unwrap()]);
     assert!(!ok && err.contains("bad.json") && err.contains("drawing x") && err.contains("brush size"), "{err}");
+    // A file of dev drawings only reports them and all, not an empty held-out split; a file of
+    // none says so.
+    let dev = dir.join("dev.json");
+    std::fs::write(&dev, r#"{"format":"prunelab-drawings","version":1,"canvas":280,"drawings":[{"id":"x","label":3,"split":"dev","strokes":[{"size":12,"points":[[100,40],[140,40],[170,250],[70,250],[100,40]]}]}]}"#).unwrap();
+    let only = run_json(&["eval", "--json", "--model-file", model.to_str().unwrap(), "--drawings", dev.to_str().unwrap()]);
+    let splits: Vec<_> = only["drawings"].as_array().unwrap().iter().map(|r| r["split"].clone()).collect();
+    assert_eq!(splits, [serde_json::json!("dev"), serde_json::Value::Null]);
+    let empty = dir.join("empty.json");
+    std::fs::write(&empty, r#"{"format":"prunelab-drawings","version":1,"canvas":280,"drawings":[]}"#).unwrap();
+    let (ok, err) = run(&["eval", "--model-file", model.to_str().unwrap(), "--drawings", empty.to_str().unwrap()]);
+    assert!(!ok && err.contains("no drawings"), "{err}");
     std::fs::remove_dir_all(dir).unwrap();
 }
 

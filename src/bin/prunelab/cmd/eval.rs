@@ -60,8 +60,13 @@ pub fn run(a: Args) -> Result<(), CliError> {
     }
     match drawing_set(&a.drawings)? {
         Some(set) => {
+            if set.drawings.is_empty() {
+                return Err(CliError::Usage("the drawings files hold no drawings".into()));
+            }
             let mut reports = Vec::new();
-            for split in [Some(Split::Dev), Some(Split::Heldout), None] {
+            // Each split the files have (a file of further dev drawings has no held-out part), then all.
+            let has = |split: Split| set.drawings.iter().any(|d| d.split == split);
+            for split in [Split::Dev, Split::Heldout].into_iter().filter(|&s| has(s)).map(Some).chain([None]) {
                 let mut r = block_on(confidence::evaluate_drawings(&model, &calibration, &set, split, &device))?;
                 r.evaluation = strip(&r.evaluation);
                 if !a.common.json {

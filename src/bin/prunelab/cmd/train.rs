@@ -43,7 +43,8 @@ pub struct Args {
     #[arg(long)]
     f16: bool,
     /// Train on mirrored, tilted, re-shaded images, tops with raised sleeves or a neckline,
-    /// silhouettes and outlines too, so the model reads drawings (README, drawings).
+    /// silhouettes and outlines too (some wider or narrower), so the model reads drawings
+    /// (README, drawings).
     #[arg(long)]
     augment: bool,
     #[command(flatten)]
