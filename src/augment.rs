@@ -431,15 +431,19 @@ mod tests {
         }
     }
 
+    /// A flat block of 0.8 over columns `xs` and rows `ys`.
+    fn block(xs: std::ops::Range<usize>, ys: std::ops::Range<usize>) -> Vec<f32> {
+        let mut img = vec![0f32; IMAGE_PIXELS];
+        for y in ys {
+            img[y * IMAGE_SIDE + xs.start..y * IMAGE_SIDE + xs.end].fill(0.8);
+        }
+        img
+    }
+
     #[test]
     fn a_tilt_turns_the_garment_and_frames_it_again() {
         // An upright bar, narrower than the frame and off-centre.
-        let mut bar = vec![0f32; IMAGE_PIXELS];
-        for y in 4..24 {
-            for x in 6..10 {
-                bar[y * IMAGE_SIDE + x] = 0.8;
-            }
-        }
+        let bar = block(6..10, 4..24);
         let centre_x = |img: &[f32], rows: std::ops::Range<usize>| {
             let (mut m, mut sx) = (0.0, 0.0);
             for y in rows {
@@ -473,12 +477,7 @@ mod tests {
     #[test]
     fn a_stretch_widens_or_narrows_and_frames_again() {
         // An upright bar 8 wide and 20 tall: framed, about 11 wide and 28 tall.
-        let mut bar = vec![0f32; IMAGE_PIXELS];
-        for y in 4..24 {
-            for x in 6..14 {
-                bar[y * IMAGE_SIDE + x] = 0.8;
-            }
-        }
+        let bar = block(6..14, 4..24);
         let width = |img: &[f32]| {
             let (x0, y0, x1, y1) = ink_box(img, IMAGE_SIDE).unwrap();
             assert_eq!((y0, y1), (0, 27), "still as tall as the frame");
@@ -493,12 +492,7 @@ mod tests {
         let (w, n, s) = (width(&wide), width(&narrow), width(&same));
         assert!((w / s - 1.4).abs() < 0.1 && (s / n - 1.4).abs() < 0.1, "widths {n} < {s} < {w}");
         // A wide garment, once wider, fills the frame's width and gets shorter.
-        let mut slab = vec![0f32; IMAGE_PIXELS];
-        for y in 8..20 {
-            for x in 2..26 {
-                slab[y * IMAGE_SIDE + x] = 0.8;
-            }
-        }
+        let mut slab = block(2..26, 8..20);
         let before = ink_box(&slab, IMAGE_SIDE).unwrap();
         reshape(&mut slab, 0.0, 1.4);
         let after = ink_box(&slab, IMAGE_SIDE).unwrap();
